@@ -1,0 +1,5 @@
+import sys
+
+from hubdash.cli import main
+
+sys.exit(main())

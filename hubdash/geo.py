@@ -1,0 +1,60 @@
+"""Ward geometry: stored as WKB (lon/lat, EPSG:4326), with a simplified GeoJSON copy for display.
+
+Geometry work stays in shapely/geopandas rather than DuckDB's spatial extension: that extension
+cannot be downloaded on our machines and its PyPI build pins an older DuckDB (see
+`../shared/notes/stack-recipes.md`). WKB in a BLOB column round-trips losslessly through
+`shapely.from_wkb`, and the display copy means a map of 7,681 wards never re-simplifies on a
+rerun.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+import geopandas as gpd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from hubdash.schema import normalise
+
+BNG = "EPSG:27700"  # British National Grid: metres, for areas and distances in England
+WGS84 = "EPSG:4326"
+#: Display tolerance in degrees (~20 m): invisible at ward scale, shrinks files many times over.
+DISPLAY_TOLERANCE = 0.0002
+
+
+def display_geojson(geom: BaseGeometry, tolerance: float = DISPLAY_TOLERANCE) -> str:
+    """Simplified GeoJSON geometry text for maps (coordinates rounded to 5 dp, about 1 m)."""
+    simple = geom.simplify(tolerance, preserve_topology=True)
+    if simple.is_empty:
+        simple = geom
+    return json.dumps(shapely.geometry.mapping(shapely.set_precision(simple, 1e-5)))
+
+
+def ward_rows(items: Iterable[tuple[str, str, str | None, BaseGeometry]], *, source: str) -> list[tuple]:
+    """Rows for the `wards` table from (code, name, locality, lon/lat geometry)."""
+    items = list(items)
+    if not items:
+        return []
+    gs = gpd.GeoSeries([g for *_, g in items], crs=WGS84)
+    areas = gs.to_crs(BNG).area / 1e6
+    reps = gs.representative_point()
+    rows = []
+    for (code, name, loc, geom), area, rep in zip(items, areas, reps, strict=True):
+        rows.append((
+            str(code), str(name), normalise(name), loc, shapely.to_wkb(geom), display_geojson(geom),
+            float(area), float(rep.x), float(rep.y), source,
+        ))
+    return rows
+
+
+def haversine_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance in kilometres."""
+    import math
+
+    r = 6371.0088
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))

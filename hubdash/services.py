@@ -1,0 +1,281 @@
+"""Service records: writing them into the store and reading them back as one frame.
+
+A *record* is a plain dict keyed by question code (see `hubdash.schema.QUESTIONS`):
+single-choice answers are option codes, multi-select answers are lists of option codes,
+question 13 is a list of ward names or codes (or `schema.WHOLE_LA`), 14 and 22 are lists of
+strings, numbers are floats. Optional keys: `other_answers` (question code -> the text given
+for "Other"), `extra` (unmatched columns kept aside), `source_file`, `source_row`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from hubdash import schema
+from hubdash.schema import CHOICE_QUESTIONS, Filters, normalise
+from hubdash.store import Store
+
+SCALAR_COLUMNS = [q.code for q in schema.SCALAR_QUESTIONS]
+LIST_COLUMNS = [q.code for q in CHOICE_QUESTIONS] + ["wards", "postcodes", "languages"]
+_ORDER = {q.code: {c: i for i, c in enumerate(q.codes)} for q in CHOICE_QUESTIONS}
+
+
+def _text(v: Any) -> str | None:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return None
+    s = str(v).strip()
+    return s or None
+
+
+def _num(v: Any) -> float | None:
+    if v is None or v == "":
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if np.isnan(f) else f
+
+
+def _json(d: Any) -> str | None:
+    return json.dumps(d, ensure_ascii=False, sort_keys=True) if d else None
+
+
+def next_service_id(cur: duckdb.DuckDBPyConnection) -> int:
+    return int(cur.execute("SELECT coalesce(max(service_id), 0) + 1 FROM services").fetchall()[0][0])
+
+
+def insert_services(
+    cur: duckdb.DuckDBPyConnection,
+    records: Sequence[dict[str, Any]],
+    *,
+    import_id: int | None = None,
+    service_ids: Sequence[int] | None = None,
+) -> list[int]:
+    """Insert records inside an open write transaction; returns their new service ids.
+
+    Call only through `Store.write()`, which serialises writers, so ids taken as max+1 are safe.
+    Pass `service_ids` to restore records under their old ids (undo, merge).
+    """
+    if not records:
+        return []
+    first = next_service_id(cur)
+    ids = list(service_ids) if service_ids is not None else list(range(first, first + len(records)))
+    rows = []
+    choices, wards, postcodes, languages = [], [], [], []
+    for sid, r in zip(ids, records, strict=True):
+        ward_list = [w for w in (r.get("wards") or []) if _text(w)]
+        whole = any(normalise(w) == normalise(schema.WHOLE_LA) for w in ward_list)
+        row = {c: r.get(c) for c in SCALAR_COLUMNS}
+        for c in ("capacity", "families_supported", "annual_cost"):
+            row[c] = _num(row[c])
+        for c in SCALAR_COLUMNS:
+            if c not in ("capacity", "families_supported", "annual_cost"):
+                row[c] = _text(row[c])
+        row.update(
+            service_id=sid,
+            whole_la=whole,
+            other_answers=_json(r.get("other_answers")),
+            extra=_json(r.get("extra")),
+            import_id=r.get("import_id", import_id),
+            source_file=_text(r.get("source_file")),
+            source_row=r.get("source_row"),
+        )
+        rows.append(row)
+        for q in CHOICE_QUESTIONS:
+            for opt in dict.fromkeys(r.get(q.code) or []):
+                choices.append((sid, q.code, opt))
+        for w in dict.fromkeys(ward_list):
+            if normalise(w) != normalise(schema.WHOLE_LA):
+                wards.append((sid, str(w).strip(), normalise(w)))
+        for p in dict.fromkeys(r.get("postcodes") or []):
+            postcodes.append((sid, p))
+        for lang in dict.fromkeys(r.get("languages") or []):
+            languages.append((sid, lang))
+
+    cols = ["service_id", *SCALAR_COLUMNS, "whole_la", "other_answers", "extra", "import_id",
+            "source_file", "source_row"]
+    df = pd.DataFrame(rows, columns=cols)
+    df["source_row"] = df["source_row"].astype("Int64")
+    df["import_id"] = df["import_id"].astype("Int64")
+    for c in ("capacity", "families_supported", "annual_cost"):
+        df[c] = df[c].astype("float64")
+    collist = ", ".join(cols)
+    cur.register("_new_services", df)
+    try:
+        cur.execute(f"INSERT INTO services ({collist}) SELECT {collist} FROM _new_services")  # fixed names
+    finally:
+        cur.unregister("_new_services")
+    _bulk(cur, "service_choices", ["service_id", "question", "option"], choices)
+    _bulk(cur, "service_wards", ["service_id", "ward_name", "ward_key"], wards)
+    _bulk(cur, "service_postcodes", ["service_id", "postcode"], postcodes)
+    _bulk(cur, "service_languages", ["service_id", "language"], languages)
+    return ids
+
+
+def _bulk(cur: duckdb.DuckDBPyConnection, table: str, cols: list[str], rows: list[tuple]) -> None:
+    if not rows:
+        return
+    df = pd.DataFrame(rows, columns=cols)
+    name = f"_bulk_{table}"
+    cur.register(name, df)
+    try:
+        cur.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM {name}")
+    finally:
+        cur.unregister(name)
+
+
+def delete_services(cur: duckdb.DuckDBPyConnection, service_ids: Iterable[int]) -> int:
+    """Delete services and their link rows inside an open write transaction."""
+    ids = [int(i) for i in service_ids]
+    if not ids:
+        return 0
+    for table in ("service_choices", "service_wards", "service_postcodes", "service_languages", "services"):
+        cur.execute(f"DELETE FROM {table} WHERE service_id IN (SELECT unnest(?::INTEGER[]))", [ids])
+    return len(ids)
+
+
+def replace_service(cur: duckdb.DuckDBPyConnection, service_id: int, record: dict[str, Any]) -> None:
+    """Overwrite one service (in-app edit) keeping its id, inside a write transaction."""
+    old = cur.execute("SELECT import_id, source_file, source_row, created_at FROM services WHERE service_id = ?",
+                      [service_id]).fetchall()
+    old = old[0] if old else None
+    delete_services(cur, [service_id])
+    rec = dict(record)
+    if old:
+        rec.setdefault("import_id", old[0])
+        rec.setdefault("source_file", old[1])
+        rec.setdefault("source_row", old[2])
+    insert_services(cur, [rec], service_ids=[service_id])
+
+
+# --- reading -------------------------------------------------------------------------------
+
+_FRAME_SQL = """
+WITH ch AS (
+    SELECT service_id, question, list(option) AS opts
+    FROM service_choices GROUP BY service_id, question
+),
+w AS (SELECT service_id, list(ward_name ORDER BY ward_name) AS opts FROM service_wards GROUP BY service_id),
+p AS (SELECT service_id, list(postcode ORDER BY postcode) AS opts FROM service_postcodes GROUP BY service_id),
+l AS (SELECT service_id, list(language ORDER BY language) AS opts FROM service_languages GROUP BY service_id)
+SELECT s.*,
+  {choice_cols},
+  coalesce(w.opts, []::VARCHAR[]) AS wards,
+  coalesce(p.opts, []::VARCHAR[]) AS postcodes,
+  coalesce(l.opts, []::VARCHAR[]) AS languages
+FROM services s
+{choice_joins}
+LEFT JOIN w ON w.service_id = s.service_id
+LEFT JOIN p ON p.service_id = s.service_id
+LEFT JOIN l ON l.service_id = s.service_id
+{where}
+ORDER BY s.service_id
+"""
+
+
+def _frame_sql(where: str = "") -> str:
+    cols, joins = [], []
+    for i, q in enumerate(CHOICE_QUESTIONS):
+        cols.append(f"coalesce(c{i}.opts, []::VARCHAR[]) AS {q.code}")
+        # q.code comes from the schema constant, never from user input
+        joins.append(f"LEFT JOIN ch c{i} ON c{i}.service_id = s.service_id AND c{i}.question = '{q.code}'")
+    return _FRAME_SQL.format(choice_cols=",\n  ".join(cols), choice_joins="\n".join(joins), where=where)
+
+
+FRAME_SQL = _frame_sql()
+_ONE_SQL = _frame_sql("WHERE s.service_id = ?")
+
+
+def service_frame(store: Store) -> pd.DataFrame:
+    """Every service, one row each, multi-select answers as tuples of codes in survey order.
+
+    Ordering within each tuple follows the survey's option order (age groups run young to old).
+    """
+    df = store.read(FRAME_SQL)
+    for q in CHOICE_QUESTIONS:
+        order = _ORDER[q.code]
+        df[q.code] = [tuple(sorted(v, key=lambda c: order.get(c, 99))) if v is not None else ()
+                      for v in df[q.code]]
+    for c in ("wards", "postcodes", "languages"):
+        df[c] = [tuple(v) if v is not None else () for v in df[c]]
+    return df
+
+
+def filter_frame(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """Services matching the global filter (area, target level, kind)."""
+    f = filters.validated()
+    mask = np.ones(len(frame), dtype=bool)
+    if f.area:
+        mask &= np.fromiter((f.area in v for v in frame["service_areas"]), bool, len(frame))
+    if f.level:
+        mask &= (frame["target_level"] == f.level).to_numpy()
+    if f.kind:
+        mask &= (frame["kind"] == f.kind).to_numpy()
+    return frame[mask]
+
+
+def service_record(store: Store, service_id: int) -> dict[str, Any] | None:
+    """One service as a record (the shape `insert_services` takes), or None if absent."""
+    df = store.read(_ONE_SQL, [int(service_id)])
+    if df.empty:
+        return None
+    row = service_frame_rows(df).iloc[0].to_dict()
+    rec: dict[str, Any] = {c: row.get(c) for c in SCALAR_COLUMNS}
+    for c in LIST_COLUMNS:
+        rec[c] = list(row.get(c) or ())
+    if row.get("whole_la"):
+        rec["wards"] = [schema.WHOLE_LA, *rec["wards"]]
+    rec["other_answers"] = json.loads(row["other_answers"]) if row.get("other_answers") else {}
+    rec["extra"] = json.loads(row["extra"]) if row.get("extra") else {}
+    rec["service_id"] = int(row["service_id"])
+    for c in ("capacity", "families_supported", "annual_cost"):
+        if rec[c] is not None and isinstance(rec[c], float) and np.isnan(rec[c]):
+            rec[c] = None
+    for c in SCALAR_COLUMNS:
+        if rec[c] is not None and not isinstance(rec[c], str) and pd.isna(rec[c]):
+            rec[c] = None
+    return rec
+
+
+def service_frame_rows(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.copy()
+    for q in CHOICE_QUESTIONS:
+        order = _ORDER[q.code]
+        df[q.code] = [tuple(sorted(v, key=lambda c: order.get(c, 99))) if v is not None else ()
+                      for v in df[q.code]]
+    return df
+
+
+def labelled(frame: pd.DataFrame, *, personal: bool = False) -> pd.DataFrame:
+    """A human-readable copy: option codes become survey labels, list columns become text.
+
+    Personal fields (contact name and email) are dropped unless `personal=True`.
+    """
+    out = pd.DataFrame({"service_id": frame["service_id"].to_numpy()})
+    for q in schema.QUESTIONS:
+        if q.personal and not personal:
+            continue
+        if q.code not in frame.columns:
+            continue
+        col = frame[q.code]
+        if q.kind == "single":
+            out[q.short] = [q.label_of(v) if isinstance(v, str) else None for v in col]
+        elif q.kind == "multi":
+            out[q.short] = ["; ".join(q.label_of(c) for c in v) for v in col]
+        elif q.code == "wards":
+            whole = frame["whole_la"].to_numpy()
+            out[q.short] = [
+                "; ".join(([schema.WHOLE_LA] if wl else []) + list(v)) for v, wl in zip(col, whole, strict=True)
+            ]
+        elif q.is_multi:
+            out[q.short] = ["; ".join(v) for v in col]
+        else:
+            out[q.short] = col.to_numpy()
+    return out
