@@ -16,6 +16,8 @@ import geopandas as gpd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+import pandas as pd
+
 from hubdash.schema import normalise
 
 BNG = "EPSG:27700"  # British National Grid: metres, for areas and distances in England
@@ -58,3 +60,17 @@ def haversine_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * r * math.asin(math.sqrt(a))
+
+
+def service_ward_links(store) -> pd.DataFrame:  # noqa: ANN001
+    """(service_id, ward_code) for every ward each service covers.
+
+    A service answering "Whole local authority" covers every ward in the ward table; named wards
+    match a ward's code or its name, case-, space- and punctuation-insensitively. Answers that
+    match no ward are left out here (Data quality lists them).
+    """
+    return store.read(
+        """SELECT s.service_id, w.ward_code FROM services s CROSS JOIN wards w WHERE s.whole_la
+           UNION
+           SELECT sw.service_id, w.ward_code FROM service_wards sw
+           JOIN wards w ON sw.ward_key = w.name_key OR sw.ward_key = lower(w.ward_code)""")

@@ -198,14 +198,7 @@ def service_frame(store: Store) -> pd.DataFrame:
 
     Ordering within each tuple follows the survey's option order (age groups run young to old).
     """
-    df = store.read(FRAME_SQL)
-    for q in CHOICE_QUESTIONS:
-        order = _ORDER[q.code]
-        df[q.code] = [tuple(sorted(v, key=lambda c: order.get(c, 99))) if v is not None else ()
-                      for v in df[q.code]]
-    for c in ("wards", "postcodes", "languages"):
-        df[c] = [tuple(v) if v is not None else () for v in df[c]]
-    return df
+    return service_frame_rows(store.read(FRAME_SQL))
 
 
 def filter_frame(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
@@ -245,11 +238,13 @@ def service_record(store: Store, service_id: int) -> dict[str, Any] | None:
 
 
 def service_frame_rows(df: pd.DataFrame) -> pd.DataFrame:
-    df = df.copy()
+    """List columns as tuples (choice codes in survey order), as `service_frame` returns them."""
     for q in CHOICE_QUESTIONS:
         order = _ORDER[q.code]
         df[q.code] = [tuple(sorted(v, key=lambda c: order.get(c, 99))) if v is not None else ()
                       for v in df[q.code]]
+    for c in ("wards", "postcodes", "languages"):
+        df[c] = [tuple(v) if v is not None else () for v in df[c]]
     return df
 
 

@@ -97,6 +97,16 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX IF NOT EXISTS ix_choices ON service_choices (service_id)",
         "CREATE INDEX IF NOT EXISTS ix_wards_s ON service_wards (service_id)",
     ],
+    [
+        # Undoable changes (hubdash.history): one row per committed change, with the
+        # before-image of every service it touched.
+        """CREATE TABLE IF NOT EXISTS changes (
+            change_id INTEGER PRIMARY KEY, kind VARCHAR NOT NULL, description VARCHAR,
+            import_id INTEGER, created_at TIMESTAMP DEFAULT current_timestamp,
+            undone BOOLEAN DEFAULT FALSE, undone_at TIMESTAMP)""",
+        """CREATE TABLE IF NOT EXISTS change_services (
+            change_id INTEGER NOT NULL, service_id INTEGER NOT NULL, before JSON)""",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
