@@ -21,7 +21,7 @@ if h.response_rate is None:
     c4.metric("Response rate", "No list yet", help="Add the contacted-agencies list on Survey ingestion")
 else:
     c4.metric("Response rate", f"{h.response_rate:.0%}", f"{h.responded} of {h.contacted} agencies",
-              delta_color="off")
+              delta_color="off", delta_arrow="off", help="Agencies on the contacted list that returned the survey")
 
 left, right = st.columns([3, 2], gap="large")
 with left:
