@@ -21,7 +21,7 @@ install: $(VENV)/.installed
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "Installing Debian chromium for the browser tests"; \
-	  apt-get update -q && apt-get install -y -q chromium poppler-utils; }
+	  apt-get update -q && apt-get install -y -q chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0; }
 
 run: install
 	$(BIN)/python -m streamlit run app.py --server.port $(PORT)

@@ -13,15 +13,19 @@ PAGES = [
     st.Page("pages/geographic_coverage.py", title="Geographic coverage", icon=":material/map:",
             url_path="coverage"),
     st.Page("pages/redie_access.py", title="REDIE access", icon=":material/diversity_3:", url_path="redie"),
+    st.Page("pages/reflect_and_act.py", title="Reflect and act", icon=":material/forum:", url_path="reflect"),
 ]
 
 
 def run() -> None:
     st.set_page_config(page_title="hubdash: support for families", page_icon=":material/family_restroom:",
                        layout="wide", initial_sidebar_state="expanded")
+    ui.access_gate()  # sign-in when access control is configured; does nothing for the local demo
     page = st.navigation(PAGES)
     ui.sidebar_filters()
+    ui.presenter_controls(page.url_path)  # before the page: presenter mode, step bar, headline finding
     page.run()
+    ui.sharing_sidebar(page.url_path)  # after the page: its own URL selections are known by then
 
 
 run()

@@ -216,7 +216,16 @@ def _cmd_backup(args) -> int:  # noqa: ANN001
     db = Path(args.db or default_db_path())
     if not db.exists():
         raise StoreError(f"There is no database at {db} to back up.", title="Nothing to back up")
-    with Store(db) as store:
+    try:
+        store = Store(db)
+    except StoreError as e:
+        if "in use" in e.title.lower():
+            raise StoreError(
+                f"The database {db} is open in the running app, which backs it up by itself before every "
+                f"import and undo (into {backup_dir(db)}). To take a backup now, stop the app and run this "
+                "again.", title="Database in use") from e
+        raise
+    with store:
         path = backup(store, args.out, reason="manual")
     print(f"Backed up {db} to {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0

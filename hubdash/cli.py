@@ -23,6 +23,14 @@ from hubdash.errors import HubdashError
 #: Modules that contribute subcommands (each has `register(subparsers)`).
 COMMAND_MODULES: list[str] = [
     "hubdash.cli",
+    "hubdash.backup",
+    "hubdash.auth",
+    "hubdash.cli_bench",
+    "hubdash.cli_quality",
+    "hubdash.cli_export",
+    "hubdash.cli_redie",
+    "hubdash.cli_ingest",
+    "hubdash.cli_geo",
 ]
 
 AREA_CODES = [o.code for o in schema.SERVICE_AREAS]

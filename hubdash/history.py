@@ -94,8 +94,12 @@ def undo_change(store: Store, change_id: int) -> int:
     """Put every service `change_id` touched back as it was; returns how many were restored.
 
     Refuses (HubdashError) if the change is unknown, already undone, or if a later change still
-    in force touched the same services (undo that one first).
+    in force touched the same services (undo that one first). A backup of the database is taken
+    first (`hubdash.backup.auto_backup`), so even an undo can be reversed.
     """
+    from hubdash.backup import auto_backup
+
+    auto_backup(store, f"before-undo-{int(change_id)}")
     with store.write() as cur:
         row = cur.execute("SELECT undone, kind, import_id FROM changes WHERE change_id = ?", [change_id]).fetchall()
         if not row:

@@ -107,6 +107,30 @@ MIGRATIONS: list[list[str]] = [
         """CREATE TABLE IF NOT EXISTS change_services (
             change_id INTEGER NOT NULL, service_id INTEGER NOT NULL, before JSON)""",
     ],
+    [
+        # Geographic coverage (hubdash.geoload): where people live inside each ward (e.g. LSOA
+        # population-weighted centroids), for population-weighted ward centroids.
+        """CREATE TABLE IF NOT EXISTS population_points (
+            lon DOUBLE NOT NULL, lat DOUBLE NOT NULL, population DOUBLE NOT NULL,
+            ward_code VARCHAR, label VARCHAR, source VARCHAR)""",
+    ],
+    [
+        # Workshop mode (hubdash.presenter): the saved sequence of views a presenter steps
+        # through. `query` is a JSON object of allowlisted URL keys, never pickle.
+        "CREATE SEQUENCE IF NOT EXISTS seq_presenter_steps START 1",
+        """CREATE TABLE IF NOT EXISTS presenter_steps (
+            step_id INTEGER PRIMARY KEY DEFAULT nextval('seq_presenter_steps'),
+            position INTEGER NOT NULL, page VARCHAR NOT NULL, query VARCHAR, title VARCHAR)""",
+    ],
+    [
+        # Data quality (hubdash.duplicates): pairs the user decided are NOT duplicates ("keep
+        # both"), keyed by each service's normalised name|organisation so the decision survives
+        # a re-import of the same returns. Merges are undoable changes in `changes` instead.
+        """CREATE TABLE IF NOT EXISTS duplicate_decisions (
+            key_a VARCHAR NOT NULL, key_b VARCHAR NOT NULL, decision VARCHAR NOT NULL,
+            service_a INTEGER, service_b INTEGER, name_a VARCHAR, name_b VARCHAR,
+            decided_at TIMESTAMP DEFAULT current_timestamp, PRIMARY KEY (key_a, key_b))""",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from hubdash import schema
-from hubdash.gapmap import AGE_CODES, LEVEL_CODES, OUTCOME_CODES, gap_grid
+from hubdash.gapmap import AGE_CODES, LEVEL_CODES, OUTCOME_CODES, age_span_text, gap_grid, outcome_phrase
 from hubdash.store import Store
 
 #: The ages the Start for Life offer is about (pre-birth to 5), used for headline gaps.
@@ -54,21 +54,23 @@ def headline(frame: pd.DataFrame, store: Store) -> Headline:
     )
 
 
-def _age_span(codes: list[str]) -> str:
-    first, last = schema.label("age_groups", codes[0]), schema.label("age_groups", codes[-1])
-    return f"for {first}" if len(codes) == 1 else f"from {first} to {last}"
-
-
-def largest_gaps(frame: pd.DataFrame, *, n: int = 5, ages: list[str] | None = None) -> list[dict]:
+def largest_gaps(
+    frame: pd.DataFrame,
+    *,
+    n: int = 5,
+    ages: list[str] | None = None,
+    include_secondary: bool = False,
+) -> list[dict]:
     """The longest runs of consecutive age bands with no service or intervention at all.
 
     Looks at each (target level, primary outcome) row, combining the SERVICE and INTERVENTION
-    blocks. Returns dicts with `level`, `outcome`, `ages` (codes) and a `sentence`, longest first;
+    blocks. Returns dicts with `level`, `outcome`, `ages` (codes) and a `sentence` such as
+    "No targeted indicated support for perinatal mental health for 12-24 months", longest first;
     ties keep the map's order (universal first, outcomes in survey order).
     """
     ages = ages or EARLY_YEARS
     outcomes = [o for o in OUTCOME_CODES if o != "other"]
-    grid = gap_grid(frame, ages=ages, outcomes=outcomes)
+    grid = gap_grid(frame, ages=ages, outcomes=outcomes, include_secondary=include_secondary)
     counts = grid.groupby(["target_level", "outcome", "age_group"])["count"].sum()
     found = []
     for li, level in enumerate(LEVEL_CODES):
@@ -84,8 +86,11 @@ def largest_gaps(frame: pd.DataFrame, *, n: int = 5, ages: list[str] | None = No
     found.sort(key=lambda t: (-t[0], t[1], t[2]))
     out = []
     for _, _, _, level, outcome, run in found[:n]:
-        what = schema.label("primary_outcome", outcome).replace("Improve ", "").replace("Reduce ", "reducing ")
-        sentence = f"No {schema.LEVEL_SHORT[level].lower()} support for {what} {_age_span(run)}"
+        span = age_span_text(run)
+        when = "before birth" if span == "pre-birth" else (f"from {span}" if " to " in span else f"for {span}")
+        if len(run) == len(ages) > 1:
+            when = f"at any age ({span})"
+        sentence = f"No {schema.LEVEL_SHORT[level].lower()} support for {outcome_phrase(outcome)} {when}"
         out.append({"level": level, "outcome": outcome, "ages": run, "sentence": sentence})
     return out
 

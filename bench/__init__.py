@@ -1,0 +1,1 @@
+"""The speed and scale benchmark behind `python -m hubdash bench` (a script, not a test)."""
