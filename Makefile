@@ -24,7 +24,7 @@ browser:
 	  apt-get update -q && apt-get install -y -q chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0; }
 
 run: install
-	$(BIN)/python -m streamlit run app.py --server.port $(PORT)
+	$(BIN)/python -m hubdash serve --server.port $(PORT)
 
 test: install browser
 	$(BIN)/python -m pytest

@@ -104,7 +104,21 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
+    from hubdash.ui import serve
+
+    if args.db:
+        os.environ["HUBDASH_DB"] = str(args.db.resolve())
+    return serve(args.extra)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="start the dashboard (extra options go to streamlit, e.g. --server.port 8502)")
+    add_db(p)
+    p.set_defaults(func=_cmd_serve)
+
     p = sub.add_parser("demo", help="(re)build the fictional demo database")
     add_db(p)
     p.set_defaults(func=_cmd_demo)
@@ -130,7 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "serve":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra
     try:
         return int(args.func(args) or 0)
     except HubdashError as e:

@@ -320,11 +320,10 @@ def _wkb_geoms(blobs: Sequence[Any]) -> np.ndarray:
 
 
 def _claim(cur: Any) -> None:
-    """Mark a database holding the user's own geography as not a candidate for the demo.
+    """Mark a database holding the user's own geography as not demo data.
 
-    `open_store(build_demo_if_missing=True)` fills a database with no services and no imports
-    with the demo borough; without this mark, boundaries loaded into a fresh database before
-    any survey would be replaced by the demo the next time the app starts.
+    `open_store` only builds the demo in a file that did not exist; the mark also keeps the
+    "fictional demo" label off pages showing the user's own wards.
     """
     cur.execute("INSERT INTO meta VALUES ('demo', '0') ON CONFLICT DO NOTHING")
 

@@ -281,13 +281,14 @@ class Store:
 def open_store(path: str | Path | None = None, *, build_demo_if_missing: bool = False) -> Store:
     """Open (creating if needed) the store at `path` or the default location.
 
-    With `build_demo_if_missing`, an empty database is filled with the fictional demo borough,
-    so a fresh clone shows a working dashboard on first start.
+    With `build_demo_if_missing`, a database file that does not exist yet is created holding the
+    fictional demo borough, so a fresh clone shows a working dashboard on first start. An
+    existing file is never filled with demo data, even when empty: it may hold someone's wards.
     """
     p = Path(path) if path else default_db_path()
+    is_new = str(p) != ":memory:" and not p.exists()
     store = Store(p)
-    if build_demo_if_missing and store.scalar("SELECT count(*) FROM services") == 0 \
-            and store.scalar("SELECT count(*) FROM imports") == 0 and store.meta("demo") is None:
+    if build_demo_if_missing and is_new:
         from hubdash.demo import build_demo
 
         build_demo(store)

@@ -1829,3 +1829,26 @@ def template_bytes() -> bytes:
     from hubdash.template import build_template
 
     return build_template()
+
+
+# --- server launcher ---
+
+
+def serve(streamlit_args: Sequence[str] = ()) -> int:
+    """Start the app (`python -m hubdash serve`), as `streamlit run app.py` would.
+
+    Streamlit decides per process, on the first session, whether the app uses the old
+    `pages/` directory convention; until app.py has run `st.navigation` once, a deep link such
+    as `/gaps` opened by the very first visitor shows a spurious "Page not found" dialog
+    (streamlit#8860). app.py always declares its pages explicitly, so we say so up front.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.web import cli as stcli
+
+    PagesManager.uses_pages_directory = False
+    app = Path(__file__).resolve().parent.parent / "app.py"
+    try:
+        stcli.main.main(args=["run", str(app), *streamlit_args], prog_name="streamlit", standalone_mode=False)
+    except SystemExit as e:  # click exits on --help and errors
+        return int(e.code or 0)
+    return 0

@@ -27,7 +27,8 @@ left, right = st.columns([3, 2], gap="large")
 with left:
     table = overview.services_by_area(frame)
     ui.show_chart(charts.bar_chart(table, category="Service area", value="Services",
-                                   title="Services and interventions by service area", sort="-x"),
+                                   title="Services and interventions by service area", sort="-x",
+                                   presenter=ui.is_presenter()),
                   table, key="home_areas")
 with right:
     st.subheader("Biggest gaps, pre-birth to 5")

@@ -1,6 +1,6 @@
 """A real server and Debian's headless Chromium (never `playwright install`).
 
-The server runs `streamlit run app.py` on a free port against a private copy of the demo
+The server runs `python -m hubdash serve` (streamlit run app.py) on a free port against a private copy of the demo
 database; screenshots go to artifacts/screenshots/ for a person to look at.
 """
 
@@ -49,7 +49,7 @@ def browser_context_args(browser_context_args: dict) -> dict:
 def start_server(db: Path, *, env: dict | None = None) -> tuple[subprocess.Popen, str, Path]:
     port = _free_port()
     log = db.parent / f"server-{port}.log"
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+    cmd = [sys.executable, "-m", "hubdash", "serve", "--server.headless", "true",
            "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "none"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "HUBDASH_DB": str(db), **(env or {})},

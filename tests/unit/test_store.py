@@ -104,3 +104,14 @@ def test_not_a_database_file_is_refused_clearly(tmp_path: Path) -> None:
     bad.write_bytes(b"this is not a database" * 100)
     with pytest.raises(StoreError):
         Store(bad)
+
+
+def test_demo_is_built_only_in_a_new_file(tmp_path: Path) -> None:
+    from hubdash.store import open_store
+
+    with open_store(tmp_path / "new.duckdb", build_demo_if_missing=True) as s:
+        assert s.is_demo() and s.counts()["services"] > 100
+    with Store(tmp_path / "empty.duckdb"):
+        pass
+    with open_store(tmp_path / "empty.duckdb", build_demo_if_missing=True) as s:
+        assert s.counts()["services"] == 0 and not s.is_demo()
