@@ -18,7 +18,7 @@ from shapely.geometry import MultiPoint, Point, Polygon
 
 from hubdash import schema
 from hubdash.services import delete_services, insert_services
-from hubdash.store import Store
+from hubdash.store import Store, ident
 
 DEMO_NAME = "Kestlemouth (fictional demo borough)"
 DEMO_LABEL = "Demo data: Kestlemouth is a fictional borough. No real services or people."
@@ -410,7 +410,7 @@ def build_demo(store: Store) -> dict[str, int]:
     polys = {c: p for c, _, _, p in wards}
     with store.write() as cur:
         for t in ("needs", "sites", "postcode_lookup", "agency_areas", "agencies", "wards"):
-            cur.execute(f"DELETE FROM {t}")  # fixed table names
+            cur.execute("DELETE FROM " + ident(t))
         ids = [r[0] for r in cur.execute("SELECT service_id FROM services").fetchall()]
         delete_services(cur, ids)
         cur.execute("DELETE FROM imports")

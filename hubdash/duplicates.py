@@ -41,7 +41,8 @@ from rapidfuzz import fuzz
 
 from hubdash import schema
 from hubdash.errors import HubdashError
-from hubdash.history import _records_by_id, begin_change, snapshot
+from hubdash.history import begin_change, snapshot
+from hubdash.services import records_by_id
 from hubdash.schema import normalise
 from hubdash.services import delete_services, insert_services, labelled
 from hubdash.store import Store
@@ -415,7 +416,7 @@ def merge_services(store: Store, keep_id: int, drop_id: int, *, take: Mapping[st
     if keep_id == drop_id:
         raise HubdashError("Choose two different services to merge.", title="Nothing to merge")
     with store.write() as cur:
-        recs = _records_by_id(cur, [keep_id, drop_id])
+        recs = records_by_id(cur, [keep_id, drop_id])
         for sid in (keep_id, drop_id):
             if sid not in recs:
                 raise HubdashError(f"There is no service number {sid} any more (merged or deleted already?). "

@@ -18,42 +18,8 @@ import duckdb
 import pandas as pd
 
 from hubdash.errors import HubdashError
-from hubdash.services import delete_services, insert_services, service_record
+from hubdash.services import delete_services, insert_services, records_by_id, service_record
 from hubdash.store import Store
-
-
-def _records_by_id(store_or_cur: Any, ids: list[int]) -> dict[int, dict]:
-    """Current records for `ids`, read through the given transaction cursor."""
-    from hubdash.services import _ONE_SQL, service_frame_rows
-
-    out: dict[int, dict] = {}
-    for sid in ids:
-        df = store_or_cur.execute(_ONE_SQL, [sid]).df()
-        if df.empty:
-            continue
-        out[sid] = _row_to_record(service_frame_rows(df).iloc[0].to_dict())
-    return out
-
-
-def _row_to_record(row: dict) -> dict:
-    from hubdash import schema
-    from hubdash.services import LIST_COLUMNS, SCALAR_COLUMNS
-
-    rec: dict[str, Any] = {}
-    for c in SCALAR_COLUMNS:
-        v = row.get(c)
-        rec[c] = None if v is None or (not isinstance(v, str) and pd.isna(v)) else v
-    for c in LIST_COLUMNS:
-        rec[c] = list(row.get(c) or ())
-    if row.get("whole_la"):
-        rec["wards"] = [schema.WHOLE_LA, *rec["wards"]]
-    rec["other_answers"] = json.loads(row["other_answers"]) if row.get("other_answers") else {}
-    rec["extra"] = json.loads(row["extra"]) if row.get("extra") else {}
-    for c in ("import_id", "source_row"):
-        v = row.get(c)
-        rec[c] = None if v is None or pd.isna(v) else int(v)
-    rec["source_file"] = row.get("source_file")
-    return rec
 
 
 def begin_change(cur: duckdb.DuckDBPyConnection, *, kind: str, description: str,
@@ -67,18 +33,27 @@ def begin_change(cur: duckdb.DuckDBPyConnection, *, kind: str, description: str,
 
 def snapshot(cur: duckdb.DuckDBPyConnection, change_id: int, service_ids: Iterable[int]) -> None:
     """Record the before-image of services that `change_id` is about to modify or delete."""
-    ids = [int(i) for i in service_ids]
-    recs = _records_by_id(cur, ids)
-    rows = [(change_id, sid, json.dumps(recs[sid], default=str)) for sid in ids if sid in recs]
-    if rows:
-        cur.executemany("INSERT INTO change_services (change_id, service_id, before) VALUES (?, ?, ?)", rows)
+    recs = records_by_id(cur, service_ids)
+    _insert_change_rows(cur, [(change_id, sid, json.dumps(rec, default=str)) for sid, rec in recs.items()])
 
 
 def mark_created(cur: duckdb.DuckDBPyConnection, change_id: int, service_ids: Iterable[int]) -> None:
     """Record services that `change_id` created (undo deletes them)."""
-    rows = [(change_id, int(sid)) for sid in service_ids]
-    if rows:
-        cur.executemany("INSERT INTO change_services (change_id, service_id, before) VALUES (?, ?, NULL)", rows)
+    _insert_change_rows(cur, [(change_id, int(sid), None) for sid in service_ids])
+
+
+def _insert_change_rows(cur: duckdb.DuckDBPyConnection, rows: list[tuple[int, int, str | None]]) -> None:
+    """One bulk insert: a survey round can touch thousands of services."""
+    if not rows:
+        return
+    df = pd.DataFrame(rows, columns=["change_id", "service_id", "before"])
+    df["before"] = df["before"].astype("object")
+    cur.register("_change_rows", df)
+    try:
+        cur.execute("INSERT INTO change_services (change_id, service_id, before) "
+                    "SELECT change_id, service_id, CAST(before AS JSON) FROM _change_rows")
+    finally:
+        cur.unregister("_change_rows")
 
 
 def list_changes(store: Store) -> pd.DataFrame:

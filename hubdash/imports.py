@@ -20,7 +20,6 @@ earlier import was undone.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,7 @@ import duckdb
 import pandas as pd
 
 from hubdash.errors import HubdashError, IngestError
-from hubdash.history import begin_change, undo_change
+from hubdash.history import begin_change, mark_created, snapshot, undo_change
 from hubdash.ingest import Mapping, Survey, load_survey
 from hubdash.schema import normalise
 from hubdash.services import delete_services, insert_services
@@ -231,7 +230,7 @@ def commit_import(store: Store, survey: Survey, *, mode: str, expected: ChangePl
         next_id = int(cur.execute(
             "SELECT greatest(coalesce((SELECT max(service_id) FROM services), 0), "
             "coalesce((SELECT max(service_id) FROM change_services), 0)) + 1").fetchall()[0][0])
-        _snapshot_many(cur, change_id, touched)
+        snapshot(cur, change_id, touched)
         delete_services(cur, touched)
         if plan.updated:
             insert_services(cur, [survey.records[i] for i, _ in plan.updated], import_id=import_id,
@@ -239,45 +238,8 @@ def commit_import(store: Store, survey: Survey, *, mode: str, expected: ChangePl
         new_ids = list(range(next_id, next_id + len(plan.new)))
         if plan.new:
             insert_services(cur, [survey.records[i] for i in plan.new], import_id=import_id, service_ids=new_ids)
-        _mark_created_many(cur, change_id, new_ids)
+        mark_created(cur, change_id, new_ids)
     return ImportResult(import_id, change_id, plan, survey)
-
-
-def _snapshot_many(cur: duckdb.DuckDBPyConnection, change_id: int, service_ids: list[int]) -> None:
-    """`history.snapshot` for many services in one query (same before-image JSON), for speed.
-
-    `history.snapshot` reads one service per query; a survey round replaces thousands.
-    """
-    if not service_ids:
-        return
-    from hubdash.history import _row_to_record
-    from hubdash.services import _frame_sql, service_frame_rows
-
-    df = cur.execute(_frame_sql("WHERE s.service_id IN (SELECT unnest(?::INTEGER[]))"), [service_ids]).df()
-    df = service_frame_rows(df)
-    for c in ("other_answers", "extra"):  # JSON text, or NULL (which pandas may hand back as NaN)
-        df[c] = pd.Series([v if isinstance(v, str) else None for v in df[c]], index=df.index, dtype=object)
-    rows = [(change_id, int(r["service_id"]), json.dumps(_row_to_record(r), default=str))
-            for r in df.to_dict("records")]
-    _insert_change_rows(cur, rows)
-
-
-def _mark_created_many(cur: duckdb.DuckDBPyConnection, change_id: int, service_ids: list[int]) -> None:
-    """`history.mark_created` as one bulk insert."""
-    _insert_change_rows(cur, [(change_id, int(s), None) for s in service_ids])
-
-
-def _insert_change_rows(cur: duckdb.DuckDBPyConnection, rows: list[tuple[int, int, str | None]]) -> None:
-    if not rows:
-        return
-    df = pd.DataFrame(rows, columns=["change_id", "service_id", "before"])
-    df["before"] = df["before"].astype("object")
-    cur.register("_change_rows", df)
-    try:
-        cur.execute("INSERT INTO change_services (change_id, service_id, before) "
-                    "SELECT change_id, service_id, CAST(before AS JSON) FROM _change_rows")
-    finally:
-        cur.unregister("_change_rows")
 
 
 # --- history -----------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import pandas as pd
 
 from hubdash import schema
 from hubdash.schema import CHOICE_QUESTIONS, Filters, normalise
-from hubdash.store import Store
+from hubdash.store import Store, ident, idents
 
 SCALAR_COLUMNS = [q.code for q in schema.SCALAR_QUESTIONS]
 LIST_COLUMNS = [q.code for q in CHOICE_QUESTIONS] + ["wards", "postcodes", "languages"]
@@ -106,10 +106,9 @@ def insert_services(
     df["import_id"] = df["import_id"].astype("Int64")
     for c in ("capacity", "families_supported", "annual_cost"):
         df[c] = df[c].astype("float64")
-    collist = ", ".join(cols)
     cur.register("_new_services", df)
     try:
-        cur.execute(f"INSERT INTO services ({collist}) SELECT {collist} FROM _new_services")  # fixed names
+        cur.execute("INSERT INTO services (" + idents(cols) + ") SELECT " + idents(cols) + " FROM _new_services")
     finally:
         cur.unregister("_new_services")
     _bulk(cur, "service_choices", ["service_id", "question", "option"], choices)
@@ -126,7 +125,8 @@ def _bulk(cur: duckdb.DuckDBPyConnection, table: str, cols: list[str], rows: lis
     name = f"_bulk_{table}"
     cur.register(name, df)
     try:
-        cur.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM {name}")
+        cur.execute("INSERT INTO " + ident(table) + " (" + idents(cols) + ") SELECT " + idents(cols)
+                    + " FROM " + ident(name))
     finally:
         cur.unregister(name)
 
@@ -137,7 +137,7 @@ def delete_services(cur: duckdb.DuckDBPyConnection, service_ids: Iterable[int]) 
     if not ids:
         return 0
     for table in ("service_choices", "service_wards", "service_postcodes", "service_languages", "services"):
-        cur.execute(f"DELETE FROM {table} WHERE service_id IN (SELECT unnest(?::INTEGER[]))", [ids])
+        cur.execute("DELETE FROM " + ident(table) + " WHERE service_id IN (SELECT unnest(?::INTEGER[]))", [ids])
     return len(ids)
 
 
@@ -190,7 +190,6 @@ def _frame_sql(where: str = "") -> str:
 
 
 FRAME_SQL = _frame_sql()
-_ONE_SQL = _frame_sql("WHERE s.service_id = ?")
 
 
 def service_frame(store: Store) -> pd.DataFrame:
@@ -214,26 +213,50 @@ def filter_frame(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
     return frame[mask]
 
 
-def service_record(store: Store, service_id: int) -> dict[str, Any] | None:
-    """One service as a record (the shape `insert_services` takes), or None if absent."""
-    df = store.read(_ONE_SQL, [int(service_id)])
-    if df.empty:
-        return None
-    row = service_frame_rows(df).iloc[0].to_dict()
-    rec: dict[str, Any] = {c: row.get(c) for c in SCALAR_COLUMNS}
+_MANY_SQL = _frame_sql("WHERE s.service_id IN (SELECT unnest(?::INTEGER[]))")
+
+
+def _none_if_missing(v: Any) -> Any:
+    if v is None or isinstance(v, str):
+        return v
+    try:
+        return None if pd.isna(v) else v
+    except (TypeError, ValueError):
+        return v
+
+
+def row_to_record(row: dict[str, Any]) -> dict[str, Any]:
+    """A `service_frame` row as a record (the shape `insert_services` takes), with provenance."""
+    rec: dict[str, Any] = {c: _none_if_missing(row.get(c)) for c in SCALAR_COLUMNS}
     for c in LIST_COLUMNS:
         rec[c] = list(row.get(c) or ())
     if row.get("whole_la"):
         rec["wards"] = [schema.WHOLE_LA, *rec["wards"]]
-    rec["other_answers"] = json.loads(row["other_answers"]) if row.get("other_answers") else {}
-    rec["extra"] = json.loads(row["extra"]) if row.get("extra") else {}
-    rec["service_id"] = int(row["service_id"])
-    for c in ("capacity", "families_supported", "annual_cost"):
-        if rec[c] is not None and isinstance(rec[c], float) and np.isnan(rec[c]):
-            rec[c] = None
-    for c in SCALAR_COLUMNS:
-        if rec[c] is not None and not isinstance(rec[c], str) and pd.isna(rec[c]):
-            rec[c] = None
+    for c in ("other_answers", "extra"):
+        v = row.get(c)
+        rec[c] = json.loads(v) if isinstance(v, str) and v else {}
+    for c in ("import_id", "source_row"):
+        v = _none_if_missing(row.get(c))
+        rec[c] = None if v is None else int(v)
+    rec["source_file"] = _none_if_missing(row.get("source_file"))
+    return rec
+
+
+def records_by_id(cur: Store | duckdb.DuckDBPyConnection, service_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """Records for `service_ids` in one query, through a Store or an open transaction cursor."""
+    ids = [int(i) for i in service_ids]
+    if not ids:
+        return {}
+    df = cur.read(_MANY_SQL, [ids]) if isinstance(cur, Store) else cur.execute(_MANY_SQL, [ids]).df()
+    df = service_frame_rows(df)
+    return {int(r["service_id"]): row_to_record(r) for r in df.to_dict("records")}
+
+
+def service_record(store: Store, service_id: int) -> dict[str, Any] | None:
+    """One service as a record (the shape `insert_services` takes, plus `service_id`), or None."""
+    rec = records_by_id(store, [service_id]).get(int(service_id))
+    if rec is not None:
+        rec["service_id"] = int(service_id)
     return rec
 
 

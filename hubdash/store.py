@@ -16,6 +16,7 @@ session on its own thread):
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -135,6 +136,24 @@ MIGRATIONS: list[list[str]] = [
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def ident(name: str) -> str:
+    """Quote a table or column name that comes from the code (never from users).
+
+    The few statements that cannot bind a name as a parameter (bulk inserts over a list of
+    tables) build SQL through this helper, which refuses anything but a plain lower-case
+    identifier, so a mistake can never become an injection.
+    """
+    if not _IDENT.match(name):
+        raise ValueError(f"not a plain SQL identifier: {name!r}")
+    return f'"{name}"'
+
+
+def idents(names: Sequence[str]) -> str:
+    return ", ".join(ident(n) for n in names)
+
 
 class Store:
     """A DuckDB database file with one transactional write path.
@@ -239,7 +258,7 @@ class Store:
 
     def counts(self) -> dict[str, int]:
         tables = ("services", "wards", "needs", "sites", "agencies", "imports")
-        return {t: int(self.scalar(f"SELECT count(*) FROM {t}")) for t in tables}  # fixed names
+        return {t: int(self.scalar("SELECT count(*) FROM " + ident(t))) for t in tables}
 
     # --- the one write path --------------------------------------------------------------------
 

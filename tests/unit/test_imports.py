@@ -289,7 +289,7 @@ def test_a_failure_half_way_through_rolls_everything_back(demo_store: Store, exp
     def boom(*a, **k):  # noqa: ANN002, ANN003, ANN202
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(imports_mod, "_mark_created_many", boom)  # after the services were written
+    monkeypatch.setattr(imports_mod, "mark_created", boom)  # after the services were written
     with pytest.raises(RuntimeError, match="disk full"):
         commit_import(demo_store, survey, mode="replace")
     assert fingerprint(demo_store) == fp
