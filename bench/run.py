@@ -151,7 +151,8 @@ def table(result: dict[str, Any], raw: dict[str, dict[str, Any]]) -> str:
                 cells.append("-")
                 continue
             growth = f" ({p['vs_small']:.1f}x)" if p["vs_small"] is not None and s != "small" else ""
-            cells.append(f"{_fmt(p['seconds'], '.3f')}{growth} / {_fmt(p['browser_seconds'], '.2f')}")
+            nochart = "" if ((raw[s].get("browser") or {}).get(t) or {}).get("chart", True) else " (no chart)"
+            cells.append(f"{_fmt(p['seconds'], '.3f')}{growth} / {_fmt(p['browser_seconds'], '.2f')}{nochart}")
         lines.append(f"| {t} | " + " | ".join(cells) + " |")
     analyses = sorted({a for s in sizes for a in raw[s]["analyses"]}, key=lambda a: (a != "service frame", a))
     for a in analyses:
@@ -166,7 +167,9 @@ def table(result: dict[str, Any], raw: dict[str, dict[str, Any]]) -> str:
     lines.append("| Peak memory, MB | " + " | ".join(_fmt(result["sizes"][s]["peak_mb"], ",.0f") for s in sizes) + " |")
     floor = result["empty_page_seconds"]
     lines.append("")
-    lines.append(f"Empty Streamlit page in the browser (the floor): {_fmt(floor, '.2f')} s.")
+    lines.append(f"Empty Streamlit page in the browser (the floor): {_fmt(floor, '.2f')} s. Browser figures are "
+                 "from opening the page in a new tab to its first chart drawn; for a page with no chart, to "
+                 "the page finishing its run.")
     return "\n".join(lines)
 
 

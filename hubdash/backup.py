@@ -5,7 +5,9 @@ self-describing snapshot, copying it takes a fraction of a second even at nation
 backup restores by putting the file back. To make the copy consistent while the app keeps
 serving readers, it is taken under the store's write lock (no commit can land half-way), after a
 `CHECKPOINT`; if a long read stops the checkpoint from folding the log in, the log is copied too
-and folded into the copy, so the backup is always one file that opens on its own.
+and folded into the copy, so the backup is always one file that opens on its own. The bytes are
+copied by a child process (`_copy_file`): copying in this process would drop DuckDB's file lock
+and let a second process open the live database.
 
 `restore` refuses while another process (the running app) has the database open, with a message
 that says to stop it first, and backs up the current file before replacing it, so a restore can
@@ -18,6 +20,7 @@ import datetime as dt
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +70,20 @@ def _name(db: Path, reason: str, when: dt.datetime) -> str:
     return f"{db.stem}-{when:%Y%m%dT%H%M%S-%f}-{slug}{_SUFFIX}"
 
 
+def _copy_file(src: Path, dest: Path) -> None:
+    """Copy a file in a child process, never by opening it here.
+
+    DuckDB keeps its single-writer guarantee with a POSIX (fcntl) lock, and POSIX drops every
+    lock a process holds on a file as soon as that process closes ANY descriptor of the file.
+    `shutil.copyfile` in this process would therefore silently unlock the running app's
+    database, letting a second process open and write it. A child process's descriptors hold
+    no locks of ours, so `cp` there is safe.
+    """
+    proc = subprocess.run(["cp", "--", str(src), str(dest)], capture_output=True, text=True)
+    if proc.returncode:
+        raise OSError(proc.returncode, proc.stderr.strip() or f"cp exited with {proc.returncode}", str(dest))
+
+
 def _copy_consistent(store: Store, dest: Path) -> None:
     """Copy the store's file to `dest` as one self-contained DuckDB file."""
     src = Path(store.path)
@@ -81,9 +98,9 @@ def _copy_consistent(store: Store, dest: Path) -> None:
             store._con.execute("CHECKPOINT")  # noqa: SLF001
         except duckdb.Error:
             pass  # a long read holds the log open: copy the log too (below)
-        shutil.copyfile(src, tmp)
+        _copy_file(src, tmp)
         if wal_src.exists() and wal_src.stat().st_size:
-            shutil.copyfile(wal_src, wal_tmp)
+            _copy_file(wal_src, wal_tmp)
     if wal_tmp.exists():
         # Fold the copied log into the copy, so the backup is one file that opens on its own.
         con = duckdb.connect(str(tmp))

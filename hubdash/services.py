@@ -118,17 +118,20 @@ def insert_services(
     return ids
 
 
-def _bulk(cur: duckdb.DuckDBPyConnection, table: str, cols: list[str], rows: list[tuple]) -> None:
-    if not rows:
-        return
-    df = pd.DataFrame(rows, columns=cols)
+def insert_frame(cur: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -> None:
+    """Bulk insert a DataFrame whose columns are named as in `table` (names from the code, quoted by `ident`)."""
     name = f"_bulk_{table}"
+    cols = idents(list(df.columns))
     cur.register(name, df)
     try:
-        cur.execute("INSERT INTO " + ident(table) + " (" + idents(cols) + ") SELECT " + idents(cols)
-                    + " FROM " + ident(name))
+        cur.execute("INSERT INTO " + ident(table) + " (" + cols + ") SELECT " + cols + " FROM " + ident(name))
     finally:
         cur.unregister(name)
+
+
+def _bulk(cur: duckdb.DuckDBPyConnection, table: str, cols: list[str], rows: list[tuple]) -> None:
+    if rows:
+        insert_frame(cur, table, pd.DataFrame(rows, columns=cols))
 
 
 def delete_services(cur: duckdb.DuckDBPyConnection, service_ids: Iterable[int]) -> int:
@@ -271,29 +274,44 @@ def service_frame_rows(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+#: Option code -> survey label per question, for `labelled` (dict lookups, not a scan per cell).
+_LABELS = {q.code: {o.code: o.label for o in q.options} for q in schema.QUESTIONS if q.options}
+
+
 def labelled(frame: pd.DataFrame, *, personal: bool = False) -> pd.DataFrame:
     """A human-readable copy: option codes become survey labels, list columns become text.
 
     Personal fields (contact name and email) are dropped unless `personal=True`.
     """
-    out = pd.DataFrame({"service_id": frame["service_id"].to_numpy()})
+    # Called on every rerun of pages that show survey rows (20,000 at national size), so each
+    # distinct answer is labelled once: multi-select tuples repeat heavily (age spans, areas).
+    cols: dict[str, object] = {"service_id": frame["service_id"].to_numpy()}
     for q in schema.QUESTIONS:
         if q.personal and not personal:
             continue
         if q.code not in frame.columns:
             continue
-        col = frame[q.code]
+        values = frame[q.code].tolist()
         if q.kind == "single":
-            out[q.short] = [q.label_of(v) if isinstance(v, str) else None for v in col]
+            lab = _LABELS.get(q.code, {})
+            cols[q.short] = [lab.get(v, v) if isinstance(v, str) else None for v in values]
         elif q.kind == "multi":
-            out[q.short] = ["; ".join(q.label_of(c) for c in v) for v in col]
+            lab = _LABELS.get(q.code, {})
+            memo: dict[tuple, str] = {}
+            out_col = []
+            for v in values:
+                text = memo.get(v)
+                if text is None:
+                    text = memo[v] = "; ".join(lab.get(c, c) for c in v)
+                out_col.append(text)
+            cols[q.short] = out_col
         elif q.code == "wards":
             whole = frame["whole_la"].to_numpy()
-            out[q.short] = [
-                "; ".join(([schema.WHOLE_LA] if wl else []) + list(v)) for v, wl in zip(col, whole, strict=True)
+            cols[q.short] = [
+                "; ".join(([schema.WHOLE_LA] if wl else []) + list(v)) for v, wl in zip(values, whole, strict=True)
             ]
         elif q.is_multi:
-            out[q.short] = ["; ".join(v) for v in col]
+            cols[q.short] = ["; ".join(v) for v in values]
         else:
-            out[q.short] = col.to_numpy()
-    return out
+            cols[q.short] = frame[q.code].to_numpy()
+    return pd.DataFrame(cols)

@@ -27,8 +27,8 @@ from shapely.geometry.base import BaseGeometry
 
 from hubdash import schema
 from hubdash.demo import CATALOGUE, _ages
-from hubdash.services import delete_services, insert_services
-from hubdash.store import Store
+from hubdash.services import delete_services, insert_frame, insert_services
+from hubdash.store import Store, ident
 
 SEED = 8080
 SYNTH_LABEL = "Synthetic test data: generated for benchmarks. No real services or people."
@@ -248,17 +248,6 @@ def _needs(wards: Sequence[Ward], *, seed: int) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _insert_frame(cur, table: str, df: pd.DataFrame) -> None:  # noqa: ANN001
-    """Bulk insert a DataFrame whose columns are named as in `table` (fixed table names only)."""
-    name = f"_synth_{table}"
-    cols = ", ".join(df.columns)
-    cur.register(name, df)
-    try:
-        cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {name}")
-    finally:
-        cur.unregister(name)
-
-
 def build_synthetic(store: Store, *, services: int, wards: Sequence[Ward] | int, seed: int = SEED,
                     label: str | None = None) -> dict[str, int]:
     """Replace the store's contents with a synthetic area; returns row counts.
@@ -305,20 +294,20 @@ def build_synthetic(store: Store, *, services: int, wards: Sequence[Ward] | int,
     rng = np.random.default_rng(seed + 3)
     with store.write() as cur:
         for t in ("needs", "sites", "postcode_lookup", "agency_areas", "agencies", "wards"):
-            cur.execute(f"DELETE FROM {t}")  # fixed table names
+            cur.execute("DELETE FROM " + ident(t))
         delete_services(cur, [r[0] for r in cur.execute("SELECT service_id FROM services").fetchall()])
         cur.execute("DELETE FROM imports")
-        _insert_frame(cur, "wards", table)
-        _insert_frame(cur, "needs", _needs(ward_list, seed=seed))
-        _insert_frame(cur, "sites", sites)
-        _insert_frame(cur, "postcode_lookup",
+        insert_frame(cur, "wards", table)
+        insert_frame(cur, "needs", _needs(ward_list, seed=seed))
+        insert_frame(cur, "sites", sites)
+        insert_frame(cur, "postcode_lookup",
                       sites.drop_duplicates("postcode")[["postcode", "lat", "lon"]].reset_index(drop=True))
         insert_services(cur, records)
         agencies = pd.DataFrame({"agency_id": range(1, len(orgs) + 1), "organisation": orgs,
                                  "sector": [sector_of.get(o) for o in orgs],
                                  "responded": rng.random(len(orgs)) < 0.8})
-        _insert_frame(cur, "agencies", agencies)
-        _insert_frame(cur, "agency_areas", pd.DataFrame(
+        insert_frame(cur, "agencies", agencies)
+        insert_frame(cur, "agency_areas", pd.DataFrame(
             [(i, a) for i, o in enumerate(orgs, start=1) for a in sorted(areas_of[o])], columns=["agency_id", "area"]))
         for k, v in (("demo", "0"), ("synthetic", "1"),
                      ("la_name", label or f"Synthetic area ({services:,} services)"), ("data_date", "2025-10-15")):

@@ -181,6 +181,38 @@ def nav_link(container, page: str, label: str, icon: str | None = None) -> None:
 # --- redie ---
 
 
+# The store-wide REDIE and reflection analyses read ward and needs tables and scan every service;
+# cached per data version and filter (cache_resource: shared, never copied; callers do not mutate).
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _redie_store_views(_store: Store, path: str, version: int, filters: Filters):  # noqa: ANN202
+    from hubdash import redie as _redie
+
+    frame = filter_frame(all_services(_store), filters)
+    return tuple(_redie.reflections(_store, frame, filters=filters)), _redie.ward_equity(_store, frame)
+
+
+def redie_reflections_for(store: Store, filters: Filters) -> tuple:
+    """`redie.reflections` for the filtered services (cached until the next write)."""
+    return _redie_store_views(store, store.path, store.data_version(), filters)[0]
+
+
+def redie_ward_equity(store: Store, filters: Filters):  # noqa: ANN201 - redie.WardEquity
+    """`redie.ward_equity` for the filtered services (cached until the next write)."""
+    return _redie_store_views(store, store.path, store.data_version(), filters)[1]
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _reflection_rows(_store: Store, path: str, version: int, filters: Filters) -> tuple:
+    from hubdash import report as _report
+
+    return _report.reflection_rows(_store, filters=filters)
+
+
+def reflection_rows(store: Store, filters: Filters) -> tuple:
+    """`report.reflection_rows` (the workshop questions with what the data suggests), cached until the next write."""
+    return _reflection_rows(store, store.path, store.data_version(), filters)
+
+
 def redie_level_picker(filters: Filters, *, key: str) -> str | None:
     """Target level for the REDIE matrix: all levels or one (only the filtered one if the filter names one)."""
     options = [filters.level] if filters.level else [ALL, *schema.LEVEL_SHORT]
@@ -249,6 +281,13 @@ def can_edit() -> bool:
     return auth.can_edit(current_role()) and not is_presenter()
 
 
+def shows_personal_data() -> bool:
+    """Whether contact names and emails may be shown: editors outside presenter mode only."""
+    from hubdash import auth
+
+    return auth.sees_personal_data(current_role()) and not is_presenter()
+
+
 def require_editor(action: str = "make changes") -> None:
     """Raise AccessError unless the session may edit: call at the top of every write action."""
     from hubdash.errors import AccessError
@@ -266,9 +305,10 @@ def _sign_in_with_passphrase(cfg) -> None:  # noqa: ANN001
     failures = [t for t in st.session_state.get(_FAILURES_KEY, []) if time.time() - t < auth.LOCKOUT_SECONDS]
     st.title("Sign in to hubdash")
     st.markdown("This dashboard is shared with a passphrase. Ask the workshop host for it.")
-    with st.form("hubdash_sign_in", clear_on_submit=True):
+    narrow, _ = st.columns([2, 3])
+    with narrow, st.form("hubdash_sign_in", clear_on_submit=True):
         phrase = st.text_input("Passphrase", type="password")
-        submitted = st.form_submit_button("Sign in", type="primary")
+        submitted = st.form_submit_button("Sign in", type="primary", icon=":material/login:")
     if submitted:
         if len(failures) >= auth.MAX_FAILURES:
             st.error(f"Too many wrong passphrases. Wait {auth.LOCKOUT_SECONDS:.0f} seconds and try again.",
@@ -318,7 +358,9 @@ def _sign_in_with_oidc(cfg) -> None:  # noqa: ANN001
 def access_gate() -> None:
     """Call in app.py before navigation: ask for sign-in when access control is on, else nothing.
 
-    Viewers are kept in presenter mode (no personal data, no editing controls) on every run.
+    Viewers are kept in presenter mode (no personal data, no editing controls) on every run,
+    because the pages hide personal fields with `is_presenter()`; a sign-in lasts for the tab's
+    session, so a viewer signs out by closing or reloading the tab.
     """
     from hubdash import auth
 

@@ -31,7 +31,7 @@ st.caption("A service counts once for each group it is designed or adapted for. 
            "and a blank answer count for no group.")
 
 notes: dict[str, list] = {}
-for item in redie.reflections(store, frame, filters=filters):
+for item in ui.redie_reflections_for(store, filters):
     notes.setdefault(item.section, []).append(item)
 
 # --- 1. who --------------------------------------------------------------------------------------
@@ -94,7 +94,7 @@ with right:
 
 # --- 4. where -------------------------------------------------------------------------------------
 st.header("Where is need high and adapted support low?", divider="gray")
-eq = redie.ward_equity(store, frame)
+eq = ui.redie_ward_equity(store, filters)
 left, right = st.columns([3, 2], gap="large")
 with left:
     if not eq.wards_known or not eq.indicators:

@@ -81,7 +81,7 @@ def test_editor_passphrase_gives_the_editor_role(passphrases) -> None:  # noqa: 
     assert at.metric, "the home page appears after sign-in"
     assert any("Editor" in c.value for c in at.sidebar.caption)
     assert at.session_state["hubdash_role"] == "editor"
-    assert "presenter" not in at.session_state
+    assert "presenter" not in at.session_state or at.session_state["presenter"] is False
     probe = AppTest.from_function(_probe)
     probe.session_state["hubdash_role"] = "editor"
     assert "role=editor can_edit=True" in _probe_text(probe.run())

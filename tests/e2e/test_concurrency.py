@@ -9,6 +9,7 @@ never a corrupt file or a hang.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import shutil
 import subprocess
@@ -25,11 +26,11 @@ from tests.e2e.conftest import CHROMIUM, ROOT, start_server
 pytestmark = pytest.mark.e2e
 
 SESSIONS = 20
-IMPORTED = 240
+IMPORTED = 120
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-#: Per-step limit. Generous because the machine may be shared; the whole test takes ~30 s when idle.
-T_MS = 120_000
+#: Per-step limit, generous for a busy shared machine (the whole test takes under a minute when idle).
+T_MS = 90_000
 SETTLED = """() => { const s = document.querySelector('[data-testid="stStatusWidget"]');
                      return !!document.querySelector('[data-testid="stMainBlockContainer"] h1')
                             && (!s || !s.innerText.toLowerCase().includes('running')); }"""
@@ -81,52 +82,65 @@ async def _metric(page, label: str) -> str:  # noqa: ANN001
     return (await box.locator('[data-testid="stMetricValue"]').inner_text()).replace(",", "")
 
 
-async def _browse(browser, url: str, n: int, importing: asyncio.Event, log: list) -> None:  # noqa: ANN001
-    """One person: Home, a filter through the sidebar, another page by URL, Home again; repeat."""
-    ctx = await browser.new_context(viewport={"width": 1400, "height": 900})
+async def _home(page, url: str, n: int, log: list) -> None:  # noqa: ANN001
+    opened = time.monotonic()
+    await page.goto(url, wait_until="commit")
+    await page.wait_for_function(SETTLED)
+    await page.locator('[data-testid="stMetric"]').first.wait_for()
+    log.append(("home", n, await _metric(page, "Services"), time.monotonic(), opened))
+
+
+async def _check(page, n: int, log: list) -> None:  # noqa: ANN001
+    errors = page.locator('[data-testid="stException"]')
+    if await errors.count():
+        log.append(("errors", n, page.url + " " + (await errors.first.inner_text())[:800], time.monotonic()))
+
+
+async def _browse(ctx, url: str, n: int, importing: asyncio.Event, log: list) -> None:  # noqa: ANN001
+    """One person in their own tab (own session): Home, a filter in the sidebar, now and then another
+    page; some reopen Home every few seconds while the import runs; all look at Home once it is done."""
     page = await ctx.new_page()
     try:
-        rounds = 0
-        while rounds < 1 or importing.is_set():
-            opened = time.monotonic()
-            await page.goto(url, wait_until="commit")
-            await page.wait_for_function(SETTLED, timeout=T_MS)
-            await page.locator('[data-testid="stMetric"]').first.wait_for(timeout=T_MS)
-            log.append(("home", n, await _metric(page, "Services"), time.monotonic(), opened))
-            if rounds % 2 == 0:
-                await page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
-                await page.get_by_role("option", name=["Infant feeding", "Parenting support"][n % 2]).click()
-                await page.wait_for_url("**area=*", timeout=T_MS)
-                await page.wait_for_function(SETTLED, timeout=T_MS)
-                log.append(("filtered", n, await _metric(page, "Services"), time.monotonic()))
-            else:
-                await page.goto(f"{url}/{['gaps', 'redie', 'quality'][n % 3]}?level=universal", wait_until="commit")
-                await page.wait_for_function(SETTLED, timeout=T_MS)
-            errors = await page.locator('[data-testid="stException"]').count()
-            log.append(("errors", n, errors, time.monotonic()))
-            rounds += 1
+        await _home(page, url, n, log)
+        await page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
+        await page.get_by_role("option", name=["Infant feeding", "Parenting support"][n % 2]).click()
+        await page.wait_for_url("**area=*")
+        await page.wait_for_function(SETTLED)
+        log.append(("filtered", n, await _metric(page, "Services"), time.monotonic()))
+        await _check(page, n, log)
+        if n % 4 == 0:
+            await page.goto(f"{url}/{['gaps', 'redie', 'quality', 'coverage', 'reflect'][n // 4 % 5]}?level=universal",
+                            wait_until="commit")
+            await page.wait_for_function(SETTLED)
+            await _check(page, n, log)
+        while importing.is_set():
+            await asyncio.sleep(3.0)
+            if n % 4 == 1:  # a few people keep reopening Home while the import runs
+                await _home(page, url, n, log)
+                await _check(page, n, log)
+        await _home(page, url, n, log)  # once the import is done: it must show all of it
+        await _check(page, n, log)
     finally:
-        await ctx.close()
+        await page.close()
 
 
-async def _import(browser, url: str, export: Path, rows: int, importing: asyncio.Event, log: list) -> None:  # noqa: ANN001
-    ctx = await browser.new_context(viewport={"width": 1400, "height": 2400})
+async def _import(ctx, url: str, export: Path, rows: int, importing: asyncio.Event, log: list) -> None:  # noqa: ANN001
     page = await ctx.new_page()
     try:
         await page.goto(f"{url}/ingestion", wait_until="commit")
-        await page.wait_for_function(SETTLED, timeout=T_MS)
+        await page.wait_for_function(SETTLED)
         await page.locator('[data-testid="stFileUploaderDropzone"] input[type="file"]').first.set_input_files(
             str(export))
         button = page.get_by_role("button", name=f"Import {rows} services")
-        await button.wait_for(timeout=T_MS)
+        await button.wait_for()
         log.append(("import-start", -1, "", time.monotonic()))
         await button.click()
-        await page.get_by_text("Import 1 done").first.wait_for(timeout=T_MS)
+        await page.get_by_text("Import 1 done").first.wait_for()
         log.append(("import-done", -1, "", time.monotonic()))
-        log.append(("errors", -1, await page.locator('[data-testid="stException"]').count(), time.monotonic()))
+        await _check(page, -1, log)
     finally:
         importing.clear()
-        await ctx.close()
+        await page.close()
 
 
 def test_twenty_sessions_browse_while_one_imports(busy_server) -> None:  # noqa: ANN001
@@ -143,19 +157,34 @@ def test_twenty_sessions_browse_while_one_imports(busy_server) -> None:  # noqa:
             browser = await pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
             importing = asyncio.Event()
             importing.set()
+            # The host opens Home once before the room arrives (as in a real workshop).
+            # One browser profile, one tab per person: every tab is its own Streamlit session, and
+            # the shared HTTP cache spares the 2-core machine twenty downloads of the app's code
+            # (in a real room each person's own laptop does that work).
+            ctx = await browser.new_context(viewport={"width": 1280, "height": 900})
+            ctx.set_default_timeout(T_MS)
+            warm = await ctx.new_page()
+            await warm.goto(url, wait_until="commit")
+            await warm.wait_for_function(SETTLED)
+            await warm.close()
             try:
                 await asyncio.wait_for(asyncio.gather(
-                    _import(browser, url, export, IMPORTED, importing, log),
-                    *[_browse(browser, url, n, importing, log) for n in range(SESSIONS)]), timeout=300)
+                    _import(ctx, url, export, IMPORTED, importing, log),
+                    *[_browse(ctx, url, n, importing, log) for n in range(SESSIONS)]), timeout=300)
             finally:
                 await browser.close()
 
     t = time.monotonic()
-    asyncio.run(room())
+    # pytest-playwright's sync fixtures (other e2e modules) keep an event loop running in this
+    # thread for the whole session, so the room runs its own loop in a thread of its own.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, room()).result()
     elapsed = time.monotonic() - t
 
-    assert [e for e in log if e[0] == "errors" and e[2]] == [], "no session showed an exception"
-    assert "Traceback" not in server_log.read_text()
+    errors = [e for e in log if e[0] == "errors" and e[2]]
+    assert errors == [], "no session showed an exception:\n" + "\n".join(str(e[2]) for e in errors)
+    server_text = server_log.read_text()
+    assert "Traceback" not in server_text, server_text[-4000:]
     done = next(e[3] for e in log if e[0] == "import-done")
     start = next(e[3] for e in log if e[0] == "import-start")
     homes = [(int(e[2]), e[4], e[3]) for e in log if e[0] == "home"]  # value, opened, read
@@ -168,7 +197,10 @@ def test_twenty_sessions_browse_while_one_imports(busy_server) -> None:  # noqa:
         "a page opened after the import sees all of it"
     assert _peek(db, "SELECT count(*) FROM services") == before_total + IMPORTED
     assert _peek(db, "SELECT count(*) FROM imports WHERE status = 'committed'") == 1
-    print(f"{SESSIONS} sessions + 1 import in {elapsed:.1f} s, {len(homes)} Home views")
+    first = min(e[3] for e in log)
+    print(f"{SESSIONS} sessions + 1 import in {elapsed:.1f} s, {len(homes)} Home views; import clicked at "
+          f"{start - first:.1f} s, done at {done - first:.1f} s, last reading at {max(e[3] for e in log) - first:.1f} s; "
+          f"filters changed by {max(e[3] for e in log if e[0] == 'filtered') - first:.1f} s")
 
 
 def test_a_second_process_gets_a_clear_message(busy_server, tmp_path: Path) -> None:  # noqa: ANN001

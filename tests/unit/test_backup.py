@@ -242,3 +242,27 @@ def test_backup_folds_the_write_ahead_log_when_checkpoint_is_refused(tmp_path: P
         s.close()
     assert not Path(str(path) + ".wal").exists()
     assert _names(path) == ["Only in the log"]
+
+
+OPENER = "import sys\nfrom hubdash.store import Store\nStore(sys.argv[1])\nprint('opened')"
+
+
+def test_a_backup_keeps_the_app_s_lock_on_the_database(tmp_path: Path) -> None:
+    """POSIX drops a process's file lock when it closes any descriptor of the file: copying the
+    live database in-process would let a second process open it. The copy must not do that."""
+    db = tmp_path / "locked.duckdb"
+    s = Store(db)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def other_process_opens() -> bool:
+        p = subprocess.run([sys.executable, "-c", OPENER, str(db)], cwd=ROOT, env=env, capture_output=True,
+                           text=True, timeout=60)
+        return "opened" in p.stdout
+
+    try:
+        assert not other_process_opens()
+        backup(s, tmp_path / "out")
+        auto_backup(s, "before import")
+        assert not other_process_opens(), "still locked after backing up"
+    finally:
+        s.close()

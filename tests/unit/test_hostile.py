@@ -134,9 +134,6 @@ def _imported(s: Store) -> list[tuple]:
     return sorted(tuple(r) for r in f[cols].itertuples(index=False))
 
 
-@pytest.mark.xfail(reason="ingest.columns takes a first data row whose multi-select cells hold one option "
-                          "label each for a SmartSurvey sub-header row, and drops it (reported to the lead)",
-                   strict=False)
 def test_canonical_export_imports_every_row() -> None:
     outcome, s = _attempt(_export_bytes(RECORDS), "returns.csv", _fresh_store())
     assert outcome == "imported"
@@ -177,11 +174,9 @@ def test_huge_cells_are_imported_or_refused_cleanly(size: int, column: str, ch: 
     _attempt(data, "returns.csv", _fresh_store())
 
 
-@pytest.mark.xfail(reason="imports._snapshot_many passes NaN for a NULL other_answers/extra (DataFrame.to_dict) "
-                          "and history._row_to_record calls json.loads on it: a TypeError, not a HubdashError "
-                          "(reported to the lead)", raises=TypeError, strict=False)
 def test_a_second_round_updating_services_with_and_without_other_answers() -> None:
-    """Found by the property tests: re-importing when one matched service has an 'Other' answer."""
+    """Found by these property tests (since fixed): a re-import matching services with and without an
+    'Other' answer crashed with a TypeError while recording before-images."""
     s = _fresh_store()
     first = _export_bytes([LEAD, dict(RECORDS[0], service_areas=["Not an area"])])
     assert _attempt(first, "round1.csv", s)[0] == "imported"
