@@ -93,8 +93,12 @@ def _has_chart(ctx: Any, url: str, *, timeout_ms: float) -> bool:
     try:
         page.goto(url, wait_until="commit")
         page.wait_for_function(SETTLED, timeout=timeout_ms)
+        # A cold first run (national size) can look settled before its status widget appears:
+        # look again a second later, then give the chart time to draw.
+        page.wait_for_timeout(1_000)
+        page.wait_for_function(SETTLED, timeout=timeout_ms)
         try:
-            page.wait_for_selector(CHART, state="visible", timeout=5_000)
+            page.wait_for_selector(CHART, state="visible", timeout=10_000)
             return True
         except Exception:  # noqa: BLE001 - Playwright's TimeoutError: no chart on this page
             return False

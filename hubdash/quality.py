@@ -640,6 +640,17 @@ class ScorePart:
         return self.value * self.weight
 
 
+def honest_percent(share: float) -> str:
+    """A share as a whole percentage that never rounds to 100% or 0% when it is not exactly that
+    (one missing answer in 790 reads "99.9%", not "100%" beside "1 missing")."""
+    text = f"{share:.0%}"
+    if text == "100%" and share < 1:
+        return f"{min(share, 0.999):.1%}"
+    if text == "0%" and share > 0:
+        return f"{max(share, 0.001):.1%}"
+    return text
+
+
 @dataclass(frozen=True)
 class Score:
     """A 0-100 data-quality score: the sum of its parts' points (value x weight)."""
@@ -654,7 +665,7 @@ class Score:
     def table(self) -> pd.DataFrame:
         return pd.DataFrame({
             "Part": [p.name for p in self.parts],
-            "Value": [f"{p.value:.0%}" for p in self.parts],
+            "Value": [honest_percent(p.value) for p in self.parts],
             "Weight": [f"{p.weight:.3g}" for p in self.parts],
             "Points": [f"{p.points:.1f}" for p in self.parts],
             "How it is measured": [p.how for p in self.parts],

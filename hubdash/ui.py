@@ -149,11 +149,43 @@ def guard() -> Iterator[None]:
         st.error(f"**{e.title}**\n\n{e.msg}", icon=":material/error:")
 
 
-def show_chart(chart: alt.TopLevelMixin, table: pd.DataFrame, *, key: str, caption: str | None = None) -> None:
-    """A chart with its table as a text alternative (two tabs: Chart, Table)."""
+@st.cache_resource(show_spinner=False, max_entries=512)
+def _memo(name: str, path: str, version: int, filters: Filters, extra: tuple, _compute):  # noqa: ANN001, ANN202
+    return _compute()
+
+
+def memo(name: str, store: Store, filters: Filters, compute, *extra):  # noqa: ANN001, ANN201
+    """`compute()` once per data version, filter and `extra` (hashable: widget values, presenter mode).
+
+    For a page's analyses and chart specs that cost time on every rerun. `name` must be unique to
+    what `compute` returns; everything `compute` depends on besides the data and the filter goes in
+    `extra`. The result is shared between sessions: callers must not change it.
+    """
+    return _memo(name, store.path, store.data_version(), filters, tuple(extra), compute)
+
+
+def chart_spec(name: str, store: Store, filters: Filters, build, *extra) -> dict:  # noqa: ANN001
+    """The Vega-Lite spec of `build()` (an Altair chart), built once per data version, filter and `extra`.
+
+    Building and validating Altair charts is most of a chart page's rerun time; the builders are
+    tested (and their specs validated) in the unit tests, so the cached spec skips validation.
+    """
+    def compute() -> dict:
+        with alt.data_transformers.enable("default", max_rows=None):
+            return build().to_dict(validate=False)
+
+    return memo(f"chart:{name}", store, filters, compute, *extra)
+
+
+def show_chart(chart: alt.TopLevelMixin | dict, table: pd.DataFrame, *, key: str, caption: str | None = None) -> None:
+    """A chart (Altair, or a Vega-Lite spec from `chart_spec`) with its table as a text alternative
+    (two tabs: Chart, Table)."""
     tab_chart, tab_table = st.tabs(["Chart", "Table"])
     with tab_chart:
-        st.altair_chart(chart, theme=None, key=f"{key}_chart", width="stretch")
+        if isinstance(chart, dict):
+            st.vega_lite_chart(chart, theme=None, key=f"{key}_chart", width="stretch")
+        else:
+            st.altair_chart(chart, theme=None, key=f"{key}_chart", width="stretch")
     with tab_table:
         st.dataframe(table, hide_index=True, key=f"{key}_table", width="stretch")
     if caption:
@@ -742,7 +774,7 @@ def gap_controls(store: Store) -> tuple[str, _gapmap.GapOptions]:
         view = url_widget(st.segmented_control, "View", list(GAP_VIEWS), key="gap_view", format_func=GAP_VIEWS.get,
                           label_visibility="collapsed", width="content") or "map"
         focus = url_widget(st.selectbox, "Age focus", list(_gapmap.FOCUS_CODES), key="gap_focus",
-                           format_func=_gapmap.FOCUS_CODES.get, label_visibility="collapsed", width=250,
+                           format_func=_gapmap.FOCUS_CODES.get, label_visibility="collapsed", width=330 if is_presenter() else 250,
                            help="Which age bands to show: Start for Life is conception to age 2")
         measure = "count"
         if view == "map":

@@ -27,7 +27,7 @@ for note in report.notes:
 # --- 1. How complete? ---------------------------------------------------------------------------
 st.header("How complete is it?", anchor="complete")
 comp = report.completeness
-blanks = quality.blank_summary(frame)
+blanks = ui.memo("dq_blanks", store, filters, lambda: quality.blank_summary(frame))
 req_missing = int(comp.loc[comp["required"], "missing"].sum())
 c1, c2, c3 = st.columns(3)
 c1.metric("Required answers missing", f"{req_missing:,}", help="Errors: blank answers to the 5 required questions")
@@ -40,7 +40,8 @@ comp_table = comp.assign(share=(comp["share"] * 100).round(1))[
     ["number", "question", "required", "answered", "missing", "share", "note"]].rename(columns={
         "number": "No.", "question": "Question", "required": "Required", "answered": "Answered",
         "missing": "Blank", "share": "% answered", "note": "Note"})
-ui.show_chart(qc.completeness_chart(comp, presenter=presenter), comp_table, key="dq_completeness",
+ui.show_chart(ui.chart_spec("dq_completeness", store, filters,
+                            lambda: qc.completeness_chart(comp, presenter=presenter), presenter), comp_table, key="dq_completeness",
               caption="Languages and eligibility often stay blank for a good reason (English only; open to all), "
                       "so they are not chased or counted in the score.")
 
@@ -57,8 +58,11 @@ if len(gaps):
 st.subheader("Which returns have most blanks?")
 order = ui.url_widget(st.segmented_control, "Order the rows", ["most_missing", "survey"], key="dq_order",
                       format_func={"most_missing": "Most blanks first", "survey": "Survey order"}.get)
-grid, grid_note = quality.missingness_grid(frame, order=order or "most_missing")
-ui.show_chart(qc.missingness_chart(grid, presenter=presenter, note=grid_note), blanks, key="dq_grid")
+order = order or "most_missing"
+grid, grid_note = ui.memo("dq_grid", store, filters, lambda: quality.missingness_grid(frame, order=order), order)
+ui.show_chart(ui.chart_spec("dq_grid", store, filters,
+                            lambda: qc.missingness_chart(grid, presenter=presenter, note=grid_note), presenter, order),
+              blanks, key="dq_grid")
 
 by_org, by_sector = st.tabs(["Blanks by organisation", "Blanks by sector"])
 with by_org:
@@ -98,11 +102,13 @@ else:
         area_table = rep.by_area.assign(rate=(rep.by_area["rate"] * 100).round(0))[
             ["Service area", "contacted", "responded", "rate"]].rename(columns={
                 "contacted": "Contacted", "responded": "Responded", "rate": "% responded"})
-        ui.show_chart(qc.response_rate_chart(rep.by_sector, category="Sector", overall=rep.rate,
-                                             presenter=presenter, title="Response rate by sector"),
+        ui.show_chart(ui.chart_spec("dq_rate_sector", store, filters, lambda: qc.response_rate_chart(
+                          rep.by_sector, category="Sector", overall=rep.rate, presenter=presenter,
+                          title="Response rate by sector"), presenter),
                       sector_table, key="dq_rate_sector")
-        ui.show_chart(qc.response_rate_chart(rep.by_area, category="Service area", presenter=presenter,
-                                             title="Response rate by service area"),
+        ui.show_chart(ui.chart_spec("dq_rate_area", store, filters, lambda: qc.response_rate_chart(
+                          rep.by_area, category="Service area", presenter=presenter,
+                          title="Response rate by service area"), presenter),
                       area_table, key="dq_rate_area", caption="An agency asked about several areas counts in each.")
         mix_table = rep.by_sector.assign(
             share_contacted=(rep.by_sector["share_contacted"] * 100).round(0),
@@ -110,7 +116,8 @@ else:
             ["Sector", "share_contacted", "share_responses", "gap_points"]].rename(columns={
                 "share_contacted": "% of contacted", "share_responses": "% of responses",
                 "gap_points": "Difference (points)"})
-        ui.show_chart(qc.mix_chart(rep.by_sector, presenter=presenter), mix_table, key="dq_mix")
+        ui.show_chart(ui.chart_spec("dq_mix", store, filters, lambda: qc.mix_chart(rep.by_sector, presenter=presenter),
+                                    presenter), mix_table, key="dq_mix")
         st.subheader(f"Not yet responded ({len(rep.non_responders):,})")
         if rep.non_responders.empty:
             st.success("Every agency contacted has responded.")
@@ -121,7 +128,8 @@ else:
 st.header("Is it clear?", anchor="clear")
 counts = report.issue_counts()
 rule_counts = counts[counts["rule"] != "missing_answers"]
-ui.show_chart(qc.issue_counts_chart(rule_counts, presenter=presenter), rule_counts.drop(columns="rule"),
+ui.show_chart(ui.chart_spec("dq_rules", store, filters, lambda: qc.issue_counts_chart(rule_counts, presenter=presenter),
+                            presenter), rule_counts.drop(columns="rule"),
               key="dq_rules")
 
 st.subheader(f"Likely duplicates ({len(report.duplicates):,})")

@@ -38,17 +38,21 @@ FONT = "Source Sans Pro, Segoe UI, Helvetica, Arial, sans-serif"
 
 
 def style(chart: alt.TopLevelMixin, *, presenter: bool = False) -> alt.TopLevelMixin:
-    """Projector-friendly type sizes and a quiet frame, applied to any Altair chart."""
+    """Projector-friendly type sizes and a quiet frame, applied to any Altair chart.
+
+    One `configure` call (one copy of the chart): chaining `configure_axis`, `configure_title` and
+    so on copies the whole chart, data included, once per call.
+    """
     k = 1.35 if presenter else 1.0
-    return (
-        chart.configure(font=FONT)
-        .configure_axis(labelFontSize=round(14 * k), titleFontSize=round(15 * k), labelColor=INK,
-                        titleColor=INK, gridColor=GRID, domainColor=MUTED, labelLimit=380)
-        .configure_title(fontSize=round(20 * k), color=INK, anchor="start", subtitleFontSize=round(14 * k),
-                         subtitleColor=MUTED)
-        .configure_legend(labelFontSize=round(14 * k), titleFontSize=round(14 * k), labelLimit=360)
-        .configure_header(labelFontSize=round(15 * k), titleFontSize=round(16 * k), labelColor=INK)
-        .configure_view(stroke=None)
+    return chart.configure(
+        font=FONT,
+        axis=alt.AxisConfig(labelFontSize=round(14 * k), titleFontSize=round(15 * k), labelColor=INK,
+                            titleColor=INK, gridColor=GRID, domainColor=MUTED, labelLimit=380),
+        title=alt.TitleConfig(fontSize=round(20 * k), color=INK, anchor="start", subtitleFontSize=round(14 * k),
+                              subtitleColor=MUTED),
+        legend=alt.LegendConfig(labelFontSize=round(14 * k), titleFontSize=round(14 * k), labelLimit=360),
+        header=alt.HeaderConfig(labelFontSize=round(15 * k), titleFontSize=round(16 * k), labelColor=INK),
+        view=alt.ViewConfig(stroke=None),
     )
 
 

@@ -98,3 +98,16 @@ def wait_for_app(page, timeout: float = 30_000) -> None:  # noqa: ANN001
                    return !s || !s.innerText.toLowerCase().includes('running'); }""", timeout=timeout)
     page.wait_for_selector('[data-testid="stMainBlockContainer"] h1', timeout=timeout)
     page.wait_for_timeout(300)
+
+
+CHARTS_DRAWN = """() => {
+    const charts = [...document.querySelectorAll('[data-testid="stVegaLiteChart"], [data-testid="stArrowVegaLiteChart"]')]
+        .filter(c => c.offsetParent !== null);
+    return charts.every(c => c.querySelector('canvas, svg.marks'));
+}"""
+
+
+def wait_for_charts(page, timeout: float = 30_000) -> None:  # noqa: ANN001
+    """Wait until every visible Vega-Lite chart has drawn (a screenshot before that shows grey boxes)."""
+    page.wait_for_function(CHARTS_DRAWN, timeout=timeout)
+    page.wait_for_timeout(300)

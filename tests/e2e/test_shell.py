@@ -7,10 +7,10 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import wait_for_app
+from tests.e2e.conftest import wait_for_app, wait_for_charts
 
 PAGES = [("", "home"), ("ingestion", "ingestion"), ("quality", "quality"), ("gaps", "gaps"),
-         ("coverage", "coverage"), ("redie", "redie")]
+         ("coverage", "coverage"), ("redie", "redie"), ("reflect", "reflect")]
 
 
 @pytest.mark.parametrize(("path", "name"), PAGES)
@@ -20,6 +20,7 @@ def test_every_page_renders_without_error(page: Page, server, shots, path: str, 
     wait_for_app(page)
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
     expect(page.get_by_text("fictional borough").first).to_be_visible()
+    wait_for_charts(page)
     page.screenshot(path=str(shots / f"page-{name}.png"), full_page=True)
 
 

@@ -326,3 +326,13 @@ def test_chase_list_includes_non_responders(contacted) -> None:  # noqa: ANN001
     silent = chase[chase["Service"] == "(no survey returned)"]
     assert silent["Organisation"].tolist() == ["B charity", "C charity"]
     assert (silent["Priority"] == "High").all()
+
+
+def test_score_percentages_never_round_to_complete_or_empty() -> None:
+    from hubdash.quality import honest_percent
+
+    assert honest_percent(789 / 790) == "99.9%"
+    assert honest_percent(1.0) == "100%"
+    assert honest_percent(0.0) == "0%"
+    assert honest_percent(0.0004) == "0.1%"
+    assert honest_percent(0.62) == "62%"
