@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hubdash.quality import build_report
+from hubdash.quality import blank_summary, build_report
 from hubdash.services import service_frame
 from hubdash.store import Store
 
@@ -100,3 +100,32 @@ def test_without_a_contacted_list_it_says_so(app_db: Path, run_app) -> None:  # 
     assert not at.exception, at.exception
     assert any("No contacted-agencies list" in i.value for i in at.info)
     assert "Response rate" not in _metrics(at)
+
+
+def _completeness_spec(at) -> tuple[dict, bytes]:  # noqa: ANN001
+    import json
+
+    chart = at.get("vega_lite_chart")[0].proto
+    return json.loads(chart.spec), b"".join(d.data.data for d in chart.datasets)
+
+
+def test_cached_charts_follow_the_data_and_presenter_mode(run_app, app_db: Path) -> None:  # noqa: ANN001
+    """The page caches its analyses and chart specs per data version, filter and presenter mode:
+    a committed change must show at once, and presenter mode must get its own (larger) chart."""
+    at = run_app(PAGE)
+    before = _metrics(at)["Blank optional answers"]
+    spec, data = _completeness_spec(at)
+    assert spec["config"]["axis"]["labelFontSize"] == 14
+    with Store(app_db) as s, s.write() as cur:
+        cur.execute("UPDATE services SET organisation = NULL")
+    at.run()
+    assert not at.exception, at.exception
+    with Store(app_db) as s:
+        blanks = blank_summary(service_frame(s))
+    expected = int((blanks["Blank answers"] - blanks["Required blank"]).sum())
+    assert expected > int(before.replace(",", ""))
+    assert _metrics(at)["Blank optional answers"] == f"{expected:,}"
+    assert _completeness_spec(at)[1] != data, "the completeness chart was drawn from stale data"
+    present = run_app(PAGE, present="1")
+    assert _completeness_spec(present)[0]["config"]["axis"]["labelFontSize"] == round(14 * 1.35)
+
