@@ -293,12 +293,14 @@ def findings(cov: pd.DataFrame, *, max_km: float | None = None, bivariate: pd.Da
         out.append(f"Every one of the {n} wards has at least one service covering it.")
     if max_km is not None and cov["nearest_site_km"].notna().any():
         far = cov[cov["beyond_km"].astype(bool)].sort_values("nearest_site_km", ascending=False)
-        out.append(f"{len(far)} ward(s) are more than {max_km:g} km from the nearest place offering these services"
+        out.append(("No ward is" if not len(far) else "1 ward is" if len(far) == 1 else f"{len(far)} wards are")
+                   + f" more than {max_km:g} km from the nearest place offering these services"
                    + (f": {_names(far)}." if len(far) else "."))
     if bivariate is not None:
         pr = cov[cov["ward_code"].isin(bivariate.loc[bivariate["priority"], "ward_code"])]
         if len(pr):
-            out.append(f"{len(pr)} ward(s) combine high need with low provision: {_names(pr)}.")
+            out.append(("1 ward combines" if len(pr) == 1 else f"{len(pr)} wards combine")
+                       + f" high need with low provision: {_names(pr)}.")
     return out
 
 

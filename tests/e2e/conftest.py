@@ -101,13 +101,17 @@ def wait_for_app(page, timeout: float = 30_000) -> None:  # noqa: ANN001
 
 
 CHARTS_DRAWN = """() => {
-    const charts = [...document.querySelectorAll('[data-testid="stVegaLiteChart"], [data-testid="stArrowVegaLiteChart"]')]
-        .filter(c => c.offsetParent !== null);
-    return charts.every(c => c.querySelector('canvas, svg.marks'));
+    const shown = sel => [...document.querySelectorAll(sel)].filter(e => e.offsetParent !== null);
+    const vega = shown('[data-testid="stVegaLiteChart"], [data-testid="stArrowVegaLiteChart"]');
+    const decks = shown('[data-testid="stDeckGlJsonChart"]');
+    return vega.every(c => c.querySelector('canvas, svg.marks'))
+        && decks.every(d => d.querySelector('canvas'))
+        && shown('[data-testid="stSkeleton"], [data-testid="stElementSkeleton"]').length === 0;
 }"""
 
 
 def wait_for_charts(page, timeout: float = 30_000) -> None:  # noqa: ANN001
-    """Wait until every visible Vega-Lite chart has drawn (a screenshot before that shows grey boxes)."""
+    """Wait until every visible chart and map has drawn and no element is still a loading placeholder
+    (a screenshot taken before that shows grey boxes)."""
     page.wait_for_function(CHARTS_DRAWN, timeout=timeout)
     page.wait_for_timeout(300)

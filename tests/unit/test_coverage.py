@@ -193,7 +193,7 @@ def test_findings_name_the_wards(fx: Store) -> None:
     cov = _cov(fx, area="infant_feeding").reset_index()
     lines = coverage.findings(cov, max_km=2.0)
     assert lines[0] == "2 of 3 wards have no service covering them: Mid Ward, South Ward."
-    assert lines[1].startswith("2 ward(s) are more than 2 km") and "North Ward" in lines[1]
+    assert lines[1].startswith("2 wards are more than 2 km") and "North Ward" in lines[1]
 
 
 def test_cli_coverage_rows(fx: Store) -> None:
