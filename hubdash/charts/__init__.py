@@ -47,7 +47,7 @@ def style(chart: alt.TopLevelMixin, *, presenter: bool = False) -> alt.TopLevelM
     return chart.configure(
         font=FONT,
         axis=alt.AxisConfig(labelFontSize=round(14 * k), titleFontSize=round(15 * k), labelColor=INK,
-                            titleColor=INK, gridColor=GRID, domainColor=MUTED, labelLimit=380),
+                            titleColor=INK, gridColor=GRID, domainColor=MUTED, labelLimit=round(380 * k)),
         title=alt.TitleConfig(fontSize=round(20 * k), color=INK, anchor="start", subtitleFontSize=round(14 * k),
                               subtitleColor=MUTED),
         legend=alt.LegendConfig(labelFontSize=round(14 * k), titleFontSize=round(14 * k), labelLimit=360),
