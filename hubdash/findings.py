@@ -74,8 +74,8 @@ def _quality(store: Store, frame: pd.DataFrame, all_services: pd.DataFrame, filt
     r = build_report(store, frame, area=filters.area, all_services=all_services)
     flagged = int(r.issues["service_id"].nunique()) if not r.issues.empty else 0
     text = (f"Data-quality score {r.score.value} out of 100: {flagged} of {_plural(r.services, 'service')} "
-            "have an answer to check.")
-    detail = f"{len(r.duplicates)} possible duplicate pairs"
+            f"{'has' if flagged == 1 else 'have'} an answer to check (a blank or an unclear answer).")
+    detail = _plural(len(r.duplicates), "possible duplicate pair")
     rep = r.representativeness
     if rep is not None and rep.contacted:
         detail += f"; {rep.responded} of {rep.contacted} agencies responded ({rep.rate:.0%})"

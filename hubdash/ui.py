@@ -517,23 +517,65 @@ def url_widget(widget: Callable[..., Any], label: str, options: Sequence[str], *
         default: The value that needs no URL parameter; the first option if None.
         **kwargs: Passed to `widget` (e.g. `format_func`, `help`, `horizontal`).
     """
-    reserved = (*_presenter.GLOBAL_KEYS, *_presenter.MODE_KEYS, "presenter")
-    if not _presenter.KEY_PATTERN.fullmatch(key) or key in reserved:
-        raise ValueError(f"url_widget key {key!r} must be lower_snake_case and not one of {reserved}")
+    _check_url_key(key)
     opts = [str(o) for o in options]
     default = opts[0] if default is None and opts else default
     if key not in st.session_state or st.session_state[key] not in opts:
         v = st.query_params.get(key)
         st.session_state[key] = v if v in opts else default
     value = widget(label, opts, key=key, **kwargs)
-    if value is None or value == default:
+    _to_url(key, None if value is None or value == default else value)
+    return value
+
+
+def _check_url_key(key: str) -> None:
+    reserved = (*_presenter.GLOBAL_KEYS, *_presenter.MODE_KEYS, "presenter")
+    if not _presenter.KEY_PATTERN.fullmatch(key) or key in reserved:
+        raise ValueError(f"URL widget key {key!r} must be lower_snake_case and not one of {reserved}")
+
+
+def _to_url(key: str, text: str | None) -> None:
+    """Mirror a widget's value into the URL (None: the default, no parameter) and allowlist its key."""
+    if text is None:
         if key in st.query_params:
             del st.query_params[key]
-    elif st.query_params.get(key) != value:
-        st.query_params[key] = value
+    elif st.query_params.get(key) != text:
+        st.query_params[key] = text
     bound = st.session_state.setdefault(_BOUND, [])
     if key not in bound:
         bound.append(key)
+
+
+def url_multiselect(label: str, options: Sequence[str], *, key: str, **kwargs: Any) -> list[str]:
+    """`st.multiselect` whose choice also lives in the URL (codes joined by commas)."""
+    _check_url_key(key)
+    opts = [str(o) for o in options]
+    if key not in st.session_state:
+        raw = st.query_params.get(key) or ""
+        st.session_state[key] = [v for v in dict.fromkeys(raw.split(",")) if v in opts]
+    value = st.multiselect(label, opts, key=key, **kwargs)
+    _to_url(key, ",".join(value) or None)
+    return value
+
+
+def url_toggle(label: str, *, key: str, **kwargs: Any) -> bool:
+    """`st.toggle` (off by default) whose state also lives in the URL (`key=1` when on)."""
+    _check_url_key(key)
+    if key not in st.session_state:
+        st.session_state[key] = st.query_params.get(key) == "1"
+    value = st.toggle(label, key=key, **kwargs)
+    _to_url(key, "1" if value else None)
+    return bool(value)
+
+
+def url_int(label: str, *, key: str, default: int, min_value: int, max_value: int, **kwargs: Any) -> int:
+    """`st.number_input` for a whole number whose value also lives in the URL (out-of-range values ignored)."""
+    _check_url_key(key)
+    if key not in st.session_state:
+        raw = st.query_params.get(key) or ""
+        st.session_state[key] = int(raw) if raw.isdigit() and min_value <= int(raw) <= max_value else default
+    value = int(st.number_input(label, min_value=min_value, max_value=max_value, step=1, key=key, **kwargs))
+    _to_url(key, None if value == default else str(value))
     return value
 
 
@@ -782,23 +824,25 @@ def gap_controls(store: Store) -> tuple[str, _gapmap.GapOptions]:
                                  format_func=_GAP_MEASURES.get, label_visibility="collapsed",
                                  width="content") or "count"
     wards = dict(_gap_wards(store, store.path, store.data_version()))
-    active = sum(bool(st.session_state.get(k)) for k in ("gap_secondary", "gap_sectors", "gap_modes", "gap_evidence",
-                                                           "gap_ward"))
+    # Before the pop-over's widgets run, a value from a shared link is only in the URL.
+    active = sum(bool(st.session_state[k] if k in st.session_state else st.query_params.get(k))
+                 for k in ("gap_secondary", "gap_sectors", "gap_modes", "gap_evidence", "gap_ward"))
     with row.popover("Options" + (f" ({active} on)" if active else ""), icon=":material/tune:"):
-        secondary = st.toggle("Count other outcomes too", key="gap_secondary",
-                              help="Also count each service in the rows of its other outcomes (question 9)")
-        crowded = st.number_input("Crowded at (services in a cell)", min_value=2, max_value=99,
-                                  value=_gapmap.DEFAULT_CROWDED, step=1, key="gap_crowded",
-                                  help="Cells with at least this many services are marked ▲: possible duplication")
-        sectors = st.multiselect("Sector", [o.code for o in schema.SECTORS], key="gap_sectors",
-                                 format_func=GAP_LABELS["sector"].get, placeholder="All sectors")
-        modes = st.multiselect("Where or how delivered", [o.code for o in schema.DELIVERY_MODES], key="gap_modes",
-                               format_func=GAP_LABELS["delivery_modes"].get, placeholder="Any way")
-        evidence = st.multiselect("Evidence base", [o.code for o in schema.EVIDENCE], key="gap_evidence",
-                                  format_func=GAP_LABELS["evidence"].get, placeholder="Any evidence")
+        secondary = url_toggle("Count other outcomes too", key="gap_secondary",
+                               help="Also count each service in the rows of its other outcomes (question 9)")
+        crowded = url_int("Crowded at (services in a cell)", key="gap_crowded", default=_gapmap.DEFAULT_CROWDED,
+                          min_value=2, max_value=99,
+                          help="Cells with at least this many services are marked ▲: possible duplication")
+        sectors = url_multiselect("Sector", [o.code for o in schema.SECTORS], key="gap_sectors",
+                                  format_func=GAP_LABELS["sector"].get, placeholder="All sectors")
+        modes = url_multiselect("Where or how delivered", [o.code for o in schema.DELIVERY_MODES], key="gap_modes",
+                                format_func=GAP_LABELS["delivery_modes"].get, placeholder="Any way")
+        evidence = url_multiselect("Evidence base", [o.code for o in schema.EVIDENCE], key="gap_evidence",
+                                   format_func=GAP_LABELS["evidence"].get, placeholder="Any evidence")
         ward_names = {"": "All wards", **wards}
-        ward = st.selectbox("Ward", list(ward_names), key="gap_ward", format_func=ward_names.get,
-                            help="Services covering this ward (named, or the whole local authority)")
+        ward = url_widget(st.selectbox, "Ward", list(ward_names), key="gap_ward", default="",
+                          format_func=ward_names.get,
+                          help="Services covering this ward (named, or the whole local authority)")
     return view, _gapmap.GapOptions(include_secondary=bool(secondary), focus=_gapmap.FOCUS_CODES[focus],
                                     sectors=tuple(sectors), modes=tuple(modes), evidence=tuple(evidence),
                                     ward=ward or None, measure=measure, crowded_at=int(crowded))

@@ -192,3 +192,33 @@ def test_presenter_mode_and_an_empty_filter(run_app) -> None:  # noqa: ANN001
     at = run_app(PAGE, area="infant_feeding", kind="intervention")  # no infant feeding intervention in the demo
     assert not at.exception
     assert any("every cell would be a gap" in i.value for i in at.info)
+
+
+def test_options_live_in_the_url_so_a_link_reproduces_the_map(run_app, demo) -> None:  # noqa: ANN001
+    """Sector, delivery, evidence, ward, other outcomes and crowding go into the URL; a fresh session
+    opened on that URL draws the same map with the same options on."""
+    frame, links, wards = demo
+    code = wards[0][0]
+    at = run_app(PAGE)
+    at.multiselect(key="gap_sectors").set_value(["vcs", "nhs"]).run()
+    at.toggle(key="gap_secondary").set_value(True).run()
+    at.number_input(key="gap_crowded").set_value(6).run()
+    at.selectbox(key="gap_ward").set_value(code).run()
+    assert not at.exception, at.exception
+    params = {k: at.query_params[k] for k in ("gap_sectors", "gap_secondary", "gap_crowded", "gap_ward")}
+    params = {k: v[-1] if isinstance(v, list) else v for k, v in params.items()}
+    assert params == {"gap_sectors": "vcs,nhs", "gap_secondary": "1", "gap_crowded": "6", "gap_ward": code}
+    options = gapmap.GapOptions(include_secondary=True, sectors=("vcs", "nhs"), ward=code, crowded_at=6)
+    expected = _expected(gapmap.apply_options(frame, options, ward_links=links), options)
+    _assert_same(at, expected)
+
+    shared = run_app(PAGE, **params)
+    assert not shared.exception, shared.exception
+    _assert_same(shared, expected)
+    assert shared.multiselect(key="gap_sectors").value == ["vcs", "nhs"]
+    assert shared.toggle(key="gap_secondary").value is True
+    # Junk in a pasted link is ignored, not an error.
+    junk = run_app(PAGE, gap_sectors="nope,vcs", gap_crowded="999", gap_secondary="maybe")
+    assert not junk.exception, junk.exception
+    assert junk.multiselect(key="gap_sectors").value == ["vcs"]
+    assert junk.number_input(key="gap_crowded").value == gapmap.DEFAULT_CROWDED
