@@ -248,7 +248,7 @@ def reflection_rows(store: Store, filters: Filters) -> tuple:
 def redie_level_picker(filters: Filters, *, key: str) -> str | None:
     """Target level for the REDIE matrix: all levels or one (only the filtered one if the filter names one)."""
     options = [filters.level] if filters.level else [ALL, *schema.LEVEL_SHORT]
-    choice = st.radio("Target level", options, format_func=_level_label, key=key, horizontal=True)
+    choice = url_widget(st.radio, "Target level", options, key=key, format_func=_level_label, horizontal=True)
     return None if choice == ALL else choice
 
 

@@ -77,8 +77,8 @@ else:
 st.header("Ward detail")
 ward_names = dict(zip(shown["ward_code"], coverage.ward_labels(shown), strict=True))
 order = shown.sort_values(["services", "ward_name"])["ward_code"].tolist()
-code = st.selectbox("Ward", order, format_func=ward_names.get, key="cov_ward",
-                    help="Listed from the fewest services covering the ward to the most")
+code = ui.url_widget(st.selectbox, "Ward", order, key="cov_ward", format_func=ward_names.get,
+                     help="Listed from the fewest services covering the ward to the most")
 detail, gap_chart, gap_table = ui.coverage_ward(store, filters, max_km, code)
 m = st.columns(4)
 m[0].metric("Services covering the ward", f"{int(detail.row['services']):,}",

@@ -53,7 +53,7 @@ with right:
 
 # --- 2. ages --------------------------------------------------------------------------------------
 st.header("Across which ages?", divider="gray")
-focus = st.radio("Ages", list(redie.AGE_FOCUS), key="redie_ages", horizontal=True)
+focus = ui.url_widget(st.radio, "Ages", list(redie.AGE_FOCUS), key="redie_ages", horizontal=True)
 ages = ui.memo("redie_ages", store, filters, lambda: redie.group_age_matrix(frame, ages=redie.AGE_FOCUS[focus]), focus)
 left, right = st.columns([3, 2], gap="large")
 with left:

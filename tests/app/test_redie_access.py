@@ -93,6 +93,12 @@ def test_level_and_age_options_change_the_matrices(run_app) -> None:  # noqa: AN
     at.radio(key="redie_ages").set_value("All ages (pre-birth to 25)").run()
     ages = [d.value for d in at.dataframe if "18-25 y" in d.value.columns]
     assert ages and ages[0]["18-25 y"].sum() >= 0
+    # Both choices are in the URL: a link opens the same matrices.
+    assert at.query_params["redie_level"] in ("universal", ["universal"])
+    shared = run_app(PAGE, redie_level="universal", redie_ages="All ages (pre-birth to 25)")
+    assert not shared.exception
+    assert shared.radio(key="redie_level").value == "universal"
+    assert shared.dataframe[0].value.equals(at.dataframe[0].value)
 
 
 def test_drilldown_shows_the_services_behind_a_count(run_app) -> None:  # noqa: ANN001
