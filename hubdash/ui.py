@@ -776,10 +776,10 @@ def start_presenting(step: int = 1) -> None:
 
 
 # --- gap maps ---
-# Widgets and cached analyses for pages/gap_maps.py. Selections that define the view (which
-# view, age focus, measure) live in the URL through `url_widget`, so links, bookmarks and the
-# workshop sequence reproduce them; finer options sit in one pop-over on the page itself,
-# because presenter mode hides the sidebar.
+# Widgets and cached analyses for pages/gap_maps.py. Every selection that defines the view (view,
+# age focus, measure and the pop-over's options) lives in the URL through the `url_*` widgets, so
+# links, bookmarks and the workshop sequence reproduce it; finer options sit in one pop-over on
+# the page itself, because presenter mode hides the sidebar.
 
 from collections.abc import Callable as _Callable  # noqa: E402
 
@@ -807,8 +807,8 @@ def gap_controls(store: Store) -> tuple[str, _gapmap.GapOptions]:
     """One row of controls above the view: which view, age focus, what a cell shows (gap map only)
     and an "Options" pop-over (other outcomes, crowding, sector, delivery, evidence, ward).
 
-    The view, age focus and measure live in the URL (`url_widget`), so links, bookmarks and the
-    workshop sequence reproduce them. Returns the view code and the options.
+    All of them live in the URL (`url_widget`, `url_toggle`, `url_int`, `url_multiselect`), so
+    links, bookmarks and the workshop sequence reproduce them. Returns the view code and the options.
     """
     # A wrapping row: on a narrow window the controls flow onto a second line instead of clipping.
     row = st.container(horizontal=True, vertical_alignment="bottom", gap="medium", key="gap_controls")
