@@ -213,38 +213,6 @@ def nav_link(container, page: str, label: str, icon: str | None = None) -> None:
 # --- redie ---
 
 
-# The store-wide REDIE and reflection analyses read ward and needs tables and scan every service;
-# cached per data version and filter (cache_resource: shared, never copied; callers do not mutate).
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _redie_store_views(_store: Store, path: str, version: int, filters: Filters):  # noqa: ANN202
-    from hubdash import redie as _redie
-
-    frame = filter_frame(all_services(_store), filters)
-    return tuple(_redie.reflections(_store, frame, filters=filters)), _redie.ward_equity(_store, frame)
-
-
-def redie_reflections_for(store: Store, filters: Filters) -> tuple:
-    """`redie.reflections` for the filtered services (cached until the next write)."""
-    return _redie_store_views(store, store.path, store.data_version(), filters)[0]
-
-
-def redie_ward_equity(store: Store, filters: Filters):  # noqa: ANN201 - redie.WardEquity
-    """`redie.ward_equity` for the filtered services (cached until the next write)."""
-    return _redie_store_views(store, store.path, store.data_version(), filters)[1]
-
-
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _reflection_rows(_store: Store, path: str, version: int, filters: Filters) -> tuple:
-    from hubdash import report as _report
-
-    return _report.reflection_rows(_store, filters=filters)
-
-
-def reflection_rows(store: Store, filters: Filters) -> tuple:
-    """`report.reflection_rows` (the workshop questions with what the data suggests), cached until the next write."""
-    return _reflection_rows(store, store.path, store.data_version(), filters)
-
-
 def redie_level_picker(filters: Filters, *, key: str) -> str | None:
     """Target level for the REDIE matrix: all levels or one (only the filtered one if the filter names one)."""
     options = [filters.level] if filters.level else [ALL, *schema.LEVEL_SHORT]
@@ -311,13 +279,6 @@ def can_edit() -> bool:
     from hubdash import auth
 
     return auth.can_edit(current_role()) and not is_presenter()
-
-
-def shows_personal_data() -> bool:
-    """Whether contact names and emails may be shown: editors outside presenter mode only."""
-    from hubdash import auth
-
-    return auth.sees_personal_data(current_role()) and not is_presenter()
 
 
 def require_editor(action: str = "make changes") -> None:
@@ -816,7 +777,8 @@ def gap_controls(store: Store) -> tuple[str, _gapmap.GapOptions]:
         view = url_widget(st.segmented_control, "View", list(GAP_VIEWS), key="gap_view", format_func=GAP_VIEWS.get,
                           label_visibility="collapsed", width="content") or "map"
         focus = url_widget(st.selectbox, "Age focus", list(_gapmap.FOCUS_CODES), key="gap_focus",
-                           format_func=_gapmap.FOCUS_CODES.get, label_visibility="collapsed", width=330 if is_presenter() else 250,
+                           format_func=_gapmap.FOCUS_CODES.get, label_visibility="collapsed",
+                           width=330 if is_presenter() else 250,
                            help="Which age bands to show: Start for Life is conception to age 2")
         measure = "count"
         if view == "map":

@@ -41,7 +41,8 @@ comp_table = comp.assign(share=(comp["share"] * 100).round(1))[
         "number": "No.", "question": "Question", "required": "Required", "answered": "Answered",
         "missing": "Blank", "share": "% answered", "note": "Note"})
 ui.show_chart(ui.chart_spec("dq_completeness", store, filters,
-                            lambda: qc.completeness_chart(comp, presenter=presenter), presenter), comp_table, key="dq_completeness",
+                            lambda: qc.completeness_chart(comp, presenter=presenter), presenter),
+              comp_table, key="dq_completeness",
               caption="Languages and eligibility often stay blank for a good reason (English only; open to all), "
                       "so they are not chased or counted in the score.")
 
@@ -128,9 +129,9 @@ else:
 st.header("Is it clear?", anchor="clear")
 counts = report.issue_counts()
 rule_counts = counts[counts["rule"] != "missing_answers"]
-ui.show_chart(ui.chart_spec("dq_rules", store, filters, lambda: qc.issue_counts_chart(rule_counts, presenter=presenter),
-                            presenter), rule_counts.drop(columns="rule"),
-              key="dq_rules")
+ui.show_chart(ui.chart_spec("dq_rules", store, filters,
+                            lambda: qc.issue_counts_chart(rule_counts, presenter=presenter), presenter),
+              rule_counts.drop(columns="rule"), key="dq_rules")
 
 st.subheader(f"Likely duplicates ({len(report.duplicates):,})")
 st.caption("Same or similar name from the same organisation. Services named for different places, such as "

@@ -31,7 +31,10 @@ st.caption("A service counts once for each group it is designed or adapted for. 
            "and a blank answer count for no group.")
 
 notes: dict[str, list] = {}
-for item in ui.redie_reflections_for(store, filters):
+# Store-wide (reads the ward and needs tables): cached per data version and filter like the rest.
+reflections = ui.memo("redie_reflections", store, filters,
+                      lambda: tuple(redie.reflections(store, frame, filters=filters)))
+for item in reflections:
     notes.setdefault(item.section, []).append(item)
 
 # --- 1. who --------------------------------------------------------------------------------------
@@ -94,7 +97,7 @@ with right:
 
 # --- 4. where -------------------------------------------------------------------------------------
 st.header("Where is need high and adapted support low?", divider="gray")
-eq = ui.redie_ward_equity(store, filters)
+eq = ui.memo("redie_equity", store, filters, lambda: redie.ward_equity(store, frame))
 left, right = st.columns([3, 2], gap="large")
 with left:
     if not eq.wards_known or not eq.indicators:

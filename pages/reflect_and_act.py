@@ -9,7 +9,7 @@ filters = ui.current_filters()
 ui.page_header("Reflect and act", "Step 6 of the guide: agree what the map means for families and what to do "
                "about it, then share the report and the workshop slides.", store=store)
 
-rows = ui.reflection_rows(store, filters)
+rows = ui.memo("reflection_rows", store, filters, lambda: report.reflection_rows(store, filters=filters))
 
 if ui.is_presenter():
     # The workshop view: the questions, large, with what the data suggests; nothing to edit.
